@@ -1,0 +1,33 @@
+# The habits: `make run`, `make test`, `make lint`, `make i18n`, `make bench`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: setup run test lint format i18n migrate
+
+setup: $(VENV)/.installed
+
+# Installs exactly the versions the tests passed with (requirements.lock).
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	touch $@
+
+run: setup
+	$(PY) -m bot run
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check bot models tests migrations/env.py
+
+format: setup
+	$(PY) -m ruff format bot models tests
+
+i18n: setup
+	$(PY) -m bot i18n
+
+migrate: setup
+	$(PY) -m bot db upgrade

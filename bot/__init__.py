@@ -1,0 +1,1 @@
+"""Telegram bot that registers delegates for international conferences."""

@@ -1,0 +1,41 @@
+"""/language: pick the bot's language at any time; the dialogue underneath re-renders in it."""
+
+from __future__ import annotations
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.widgets.kbd import Group, Select
+from aiogram_dialog.widgets.text import Format
+
+from bot.dialogs.states import LanguageSG
+from bot.dialogs.widgets import UNEXPECTED_INPUT, T, language_choices
+from bot.i18n import N_, get_i18n, supported_languages
+from bot.services.users import UserService
+
+
+async def _getter(**_kw) -> dict:
+    return {"languages": language_choices()}
+
+
+async def _on_pick(callback: CallbackQuery, _w: Select, manager: DialogManager, code: str) -> None:
+    if code not in supported_languages():
+        return
+    users: UserService = manager.middleware_data["users"]
+    await users.set_language(callback.from_user.id, code)
+    get_i18n().current_locale = code
+    await manager.done()
+
+
+def language_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            T(N_("🌐 Choose your language:")),
+            Group(
+                Select(Format("{item[1]}"), id="lang", item_id_getter=lambda x: x[0], items="languages", on_click=_on_pick),
+                width=2,
+            ),
+            UNEXPECTED_INPUT,
+            state=LanguageSG.pick,
+            getter=_getter,
+        ),
+    )

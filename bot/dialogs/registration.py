@@ -1,0 +1,634 @@
+"""The registration dialogue: one question per window, a review screen, confirm.
+
+Answers live in `dialog_data["answers"]` (JSON-safe, so they survive a restart in the dialogue
+storage) until confirmed. The same dialogue changes an existing registration: it is then started
+at the review screen with the stored answers and `registration_id`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from html import escape
+from typing import Any
+
+from aiogram.enums import ContentType
+from aiogram.types import CallbackQuery, Message
+from bot.i18n import gettext as _
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import Button, Group, Multiselect, Row, Select
+from aiogram_dialog.widgets.kbd.request import RequestContact
+from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
+from aiogram_dialog.widgets.text import Format
+from babel.dates import format_interval
+
+from bot.clock import Clock
+from bot.dialogs.states import MyRegistrationSG, RegistrationSG
+from bot.dialogs.widgets import UNEXPECTED_INPUT, T, current_language, language_choices, say_invalid
+from bot.event import Event, localized
+from bot.i18n import (
+    N_,
+    babel_locale,
+    country_name,
+    fmt_date,
+    fmt_datetime,
+    get_i18n,
+    search_countries,
+    supported_languages,
+)
+from bot.services import answers as parse
+from bot.services.answers import InvalidAnswer
+from bot.services.registrations import (
+    Answers,
+    RegistrationClosed,
+    RegistrationService,
+    Window as RegistrationWindow,
+    registration_window,
+)
+from bot.services.users import UserService
+from bot.summary import FIELD_LABELS, GENDER_LABELS, render_answers
+from bot.tickets import send_ticket
+
+log = logging.getLogger(__name__)
+S = RegistrationSG
+
+# The question asked at each state, and the answer that state fills in.
+FLOW: tuple[tuple[Any, str], ...] = (
+    (S.language, "language"),
+    (S.consent, "consent_at"),
+    (S.full_name, "full_name"),
+    (S.gender, "gender"),
+    (S.country, "country"),
+    (S.organisation, "organisation"),
+    (S.position, "position"),
+    (S.role, "role"),
+    (S.email, "email"),
+    (S.phone, "phone"),
+    (S.arrival_date, "arrival_date"),
+    (S.arrival_time, "arrival_time"),
+    (S.arrival_flight, "arrival_flight"),
+    (S.departure_date, "departure_date"),
+    (S.departure_time, "departure_time"),
+    (S.departure_flight, "departure_flight"),
+    (S.hotel, "hotel_needed"),
+    (S.visa, "visa_needed"),
+    (S.nationality, "nationality"),
+    (S.passport, "passport_number"),
+    (S.dietary, "dietary"),
+    (S.accessibility, "accessibility"),
+)
+STATES = tuple(state for state, _key in FLOW)
+
+# Review field -> the state that asks it.
+FIELD_STATES = {
+    "language": S.language,
+    "full_name": S.full_name,
+    "gender": S.gender,
+    "country": S.country,
+    "organisation": S.organisation,
+    "position": S.position,
+    "role": S.role,
+    "email": S.email,
+    "phone": S.phone,
+    "arrival": S.arrival_date,
+    "departure": S.departure_date,
+    "hotel_needed": S.hotel,
+    "visa_needed": S.visa,
+    "dietary": S.dietary,
+    "accessibility": S.accessibility,
+}
+
+
+def _skipped(state: Any, answers: dict[str, Any]) -> bool:
+    if state in (S.arrival_time, S.arrival_flight):
+        return not answers.get("arrival_date")
+    if state in (S.departure_time, S.departure_flight):
+        return not answers.get("departure_date")
+    if state in (S.nationality, S.passport):
+        return not answers.get("visa_needed")
+    return False
+
+
+def _answers(manager: DialogManager) -> dict[str, Any]:
+    return manager.dialog_data.setdefault("answers", {})
+
+
+async def _advance(manager: DialogManager) -> None:
+    """Next unanswered question; once the review was reached, back to it after each change."""
+    answers = _answers(manager)
+    editing = manager.dialog_data.get("editing", False)
+    index = STATES.index(manager.current_context().state)
+    for state, key in FLOW[index + 1 :]:
+        if _skipped(state, answers) or (editing and key in answers):
+            continue
+        await manager.switch_to(state)
+        return
+    manager.dialog_data["editing"] = True
+    await manager.switch_to(S.review)
+
+
+async def _remember(manager: DialogManager, **values: Any) -> None:
+    _answers(manager).update(values)
+    await _advance(manager)
+
+
+async def _go_back(_event: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    if manager.dialog_data.get("editing"):
+        await manager.switch_to(S.review)
+        return
+    answers = _answers(manager)
+    index = STATES.index(manager.current_context().state)
+    for state in reversed(STATES[:index]):
+        if not _skipped(state, answers):
+            await manager.switch_to(state)
+            return
+
+
+BACK = Button(T(N_("⬅️ Back")), id="back", on_click=_go_back)
+
+
+def _text_step(state: Any, prompt: str, on_text, *widgets: Any, getter=None, markup_factory=None) -> Window:
+    """A window answered by typing; `on_text` parses the text and stores the answer."""
+
+    async def _on_success(message: Message, _widget: TextInput, manager: DialogManager, text: str) -> None:
+        try:
+            await on_text(message, manager, text)
+        except InvalidAnswer as error:
+            await say_invalid(message, manager, error)
+
+    extra = {"markup_factory": markup_factory} if markup_factory else {}
+    return Window(
+        T(prompt),
+        TextInput(id="text", on_success=_on_success),
+        *widgets,
+        BACK,
+        UNEXPECTED_INPUT,
+        state=state,
+        getter=getter,
+        **extra,
+    )
+
+
+def _store(key: str, parser):
+    async def _on_text(_message: Message, manager: DialogManager, text: str) -> None:
+        await _remember(manager, **{key: parser(text)})
+
+    return _on_text
+
+
+# --- language and consent ---------------------------------------------------------------
+
+
+async def _language_getter(conference: Event, **_kw) -> dict:
+    language = current_language()
+    return {
+        "languages": language_choices(),
+        "event_name": escape(localized(conference.name, language)),
+        "dates": escape(_event_dates(conference, language)),
+        "city": escape(localized(conference.city, language)),
+        "deadline": fmt_datetime(conference.registration_deadline, language, conference.tz, "long"),
+    }
+
+
+def _event_dates(event: Event, language: str) -> str:
+    return format_interval(event.starts_on, event.ends_on, "yMMMd", locale=babel_locale(language))
+
+
+async def _on_language(
+    _callback: CallbackQuery, _widget: Select, manager: DialogManager, code: str
+) -> None:
+    if code not in supported_languages():
+        return
+    users: UserService = manager.middleware_data["users"]
+    await users.set_language(manager.event.from_user.id, code)
+    get_i18n().current_locale = code
+    await _remember(manager, language=code)
+
+
+async def _consent_getter(conference: Event, **_kw) -> dict:
+    return {"notice": escape(localized(conference.privacy.notice, current_language()))}
+
+
+async def _on_consent(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    event: Event = manager.middleware_data["conference"]
+    clock: Clock = manager.middleware_data["clock"]
+    await _remember(manager, consent_version=event.privacy.version, consent_at=clock.now().isoformat())
+
+
+async def _on_decline(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    event: Event = manager.middleware_data["conference"]
+    await callback.message.answer(
+        _(
+            "Without your consent we cannot register you. If you have questions about your data, "
+            "write to {email}. You can change your mind at any time with /start."
+        ).format(email=escape(event.contact_email))
+    )
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+
+
+# --- choices ------------------------------------------------------------------------------
+
+
+async def _gender_getter(**_kw) -> dict:
+    return {"genders": [(key, _(label)) for key, label in GENDER_LABELS.items()]}
+
+
+async def _on_gender(_c: CallbackQuery, _w: Select, manager: DialogManager, gender: str) -> None:
+    if gender in GENDER_LABELS:
+        await _remember(manager, gender=gender)
+
+
+def _country_step(state: Any, key: str, prompt: str) -> Window:
+    """Usual countries as buttons; typing part of a name (local language or English) lists matches."""
+    matches_key = f"{key}_matches"
+
+    async def _getter(dialog_manager: DialogManager, conference: Event, **_kw) -> dict:
+        language = current_language()
+        matches = dialog_manager.dialog_data.get(matches_key)
+        countries = [(code, country_name(code, language)) for code in matches or conference.usual_countries]
+        if not matches:  # search results stay best first; the usual list reads alphabetically
+            countries.sort(key=lambda country: country[1])
+        return {"countries": countries, "searching": bool(matches)}
+
+    async def _on_text(_message: Message, manager: DialogManager, text: str) -> None:
+        query = parse.clean_text(text)[:60]
+        codes = search_countries(query, current_language())
+        if not codes:
+            raise InvalidAnswer(
+                N_("I found no country called “{query}”. Try another spelling, or its English name."),
+                query=query,
+            )
+        manager.dialog_data[matches_key] = codes
+
+    async def _on_pick(_c: CallbackQuery, _w: Select, manager: DialogManager, code: str) -> None:
+        if len(code) == 2 and code.isalpha() and code.isupper():
+            manager.dialog_data.pop(matches_key, None)
+            await _remember(manager, **{key: code})
+
+    async def _show_usual(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+        manager.dialog_data.pop(matches_key, None)
+
+    return _text_step(
+        state,
+        prompt,
+        _on_text,
+        Group(
+            Select(Format("{item[1]}"), id="c", item_id_getter=lambda c: c[0], items="countries", on_click=_on_pick),
+            width=2,
+        ),
+        Button(T(N_("🌏 Usual countries")), id="usual", on_click=_show_usual, when="searching"),
+        getter=_getter,
+    )
+
+
+async def _role_getter(conference: Event, **_kw) -> dict:
+    return {"roles": [(role.id, localized(role.label, current_language())) for role in conference.roles]}
+
+
+async def _on_role(_c: CallbackQuery, _w: Select, manager: DialogManager, role: str) -> None:
+    if manager.middleware_data["conference"].role(role):
+        await _remember(manager, role=role)
+
+
+# --- phone ---------------------------------------------------------------------------------
+
+
+async def _on_contact(message: Message, _w: MessageInput, manager: DialogManager) -> None:
+    try:
+        phone = parse.parse_phone(message.contact.phone_number, _answers(manager).get("country"))
+    except InvalidAnswer as error:
+        await say_invalid(message, manager, error)
+        return
+    await _remember(manager, phone=phone)
+
+
+async def _on_phone_text(_message: Message, manager: DialogManager, text: str) -> None:
+    await _remember(manager, phone=parse.parse_phone(text, _answers(manager).get("country")))
+
+
+# --- travel --------------------------------------------------------------------------------
+
+
+def _travel_steps(prefix: str) -> list[Window]:
+    date_state, time_state, flight_state = (getattr(S, f"{prefix}_{part}") for part in ("date", "time", "flight"))
+    arriving = prefix == "arrival"
+
+    def _choices(event: Event) -> list[date]:
+        if arriving:
+            return [event.starts_on - timedelta(days=days) for days in range(3, -1, -1)]
+        return [event.ends_on + timedelta(days=days) for days in range(4)]
+
+    async def _date_getter(conference: Event, **_kw) -> dict:
+        language = current_language()
+        return {"days": [(day.isoformat(), fmt_date(day, language, "EEE d MMM")) for day in _choices(conference)]}
+
+    async def _store_date(manager: DialogManager, day: date | None) -> None:
+        answers = _answers(manager)
+        if day is None:
+            for part in ("date", "time", "flight"):
+                answers[f"{prefix}_{part}"] = None
+        elif not arriving and answers.get("arrival_date") and day < date.fromisoformat(answers["arrival_date"]):
+            raise InvalidAnswer(N_("Your departure must be on or after your arrival ({arrival})."),
+                                arrival=date.fromisoformat(answers["arrival_date"]))
+        else:
+            answers[f"{prefix}_date"] = day.isoformat()
+        await _advance(manager)
+
+    async def _on_day(callback: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return  # forged button data: the question is shown again
+        try:
+            await _store_date(manager, day)
+        except InvalidAnswer as error:
+            await say_invalid(callback.message, manager, error)
+
+    async def _on_typed(_message: Message, manager: DialogManager, text: str) -> None:
+        event: Event = manager.middleware_data["conference"]
+        earliest, latest = parse.travel_window(event.starts_on, event.ends_on)
+        await _store_date(manager, parse.parse_date(text, earliest, latest))
+
+    async def _no_transfer(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+        await _store_date(manager, None)
+
+    async def _no_flight(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+        await _remember(manager, **{f"{prefix}_flight": None})
+
+    async def _on_time(_message: Message, manager: DialogManager, text: str) -> None:
+        await _remember(manager, **{f"{prefix}_time": parse.parse_time(text).strftime("%H:%M")})
+
+    return [
+        _text_step(
+            date_state,
+            N_("✈️ On which day do you <b>arrive</b> in Manila? Pick a day or type a date (day/month). "
+               "We use it to meet you at the airport.")
+            if arriving
+            else N_("🛫 On which day do you <b>leave</b>? Pick a day or type a date (day/month)."),
+            _on_typed,
+            Group(Select(Format("{item[1]}"), id="d", item_id_getter=lambda d: d[0], items="days", on_click=_on_day), width=2),
+            Button(T(N_("🚫 I need no airport transfer")), id="none", on_click=_no_transfer),
+            getter=_date_getter,
+        ),
+        _text_step(
+            time_state,
+            N_("🕑 At what time does your flight land? Local time in Manila, for example 14:35.")
+            if arriving
+            else N_("🕑 At what time does your flight leave? Local time in Manila, for example 18:50."),
+            _on_time,
+        ),
+        _text_step(
+            flight_state,
+            N_("What is the flight number? For example PR 431."),
+            _store(f"{prefix}_flight", parse.parse_flight),
+            Button(T(N_("I don't know yet")), id="unknown", on_click=_no_flight),
+        ),
+    ]
+
+
+# --- yes / no ------------------------------------------------------------------------------
+
+
+def _yes_no_step(state: Any, key: str, prompt: str) -> Window:
+    async def _yes(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+        await _remember(manager, **{key: True})
+
+    async def _no(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+        await _remember(manager, **{key: False})
+
+    return Window(
+        T(prompt),
+        Row(Button(T(N_("Yes")), id="yes", on_click=_yes), Button(T(N_("No")), id="no", on_click=_no)),
+        BACK,
+        UNEXPECTED_INPUT,
+        state=state,
+    )
+
+
+# --- needs ---------------------------------------------------------------------------------
+
+
+async def _dietary_getter(conference: Event, **_kw) -> dict:
+    language = current_language()
+    return {"diets": [(option.id, localized(option.label, language)) for option in conference.dietary_options]}
+
+
+async def _on_dietary_text(_message: Message, manager: DialogManager, text: str) -> None:
+    await _remember(manager, **_dietary_choice(manager), dietary_notes=parse.parse_free_text(text, parse.NOTE_MAX))
+
+
+async def _on_dietary_done(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    answers = _answers(manager)
+    await _remember(manager, **_dietary_choice(manager), dietary_notes=answers.get("dietary_notes"))
+
+
+def _dietary_choice(manager: DialogManager) -> dict[str, str | None]:
+    chosen = manager.find("diet").get_checked()
+    return {"dietary": ",".join(chosen) or None}
+
+
+async def _no_accessibility(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await _remember(manager, accessibility=None)
+
+
+# --- review and confirm --------------------------------------------------------------------
+
+
+async def _review_getter(dialog_manager: DialogManager, conference: Event, **_kw) -> dict:
+    language = current_language()
+    # /language may have changed it since the first question.
+    _answers(dialog_manager)["language"] = language
+    return {
+        "summary": render_answers(_answers(dialog_manager), conference, language),
+        "fields": [(field, _(label)) for field, label in FIELD_LABELS.items()],
+        "is_new": dialog_manager.dialog_data.get("registration_id") is None,
+        "is_change": dialog_manager.dialog_data.get("registration_id") is not None,
+    }
+
+
+async def _on_change(_c: CallbackQuery, _w: Select, manager: DialogManager, field: str) -> None:
+    if field in FIELD_STATES:
+        await manager.switch_to(FIELD_STATES[field])
+
+
+async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    registrations: RegistrationService = manager.middleware_data["registrations"]
+    clock: Clock = manager.middleware_data["clock"]
+    event: Event = manager.middleware_data["conference"]
+    now = clock.now()
+    answers = Answers.model_validate(_answers(manager))
+    registration_id = manager.dialog_data.get("registration_id")
+    try:
+        if registration_id is None:
+            registration, created = await registrations.register(callback.from_user.id, answers, now)
+        else:
+            registration, created = await registrations.update(registration_id, answers, now), False
+    except RegistrationClosed:
+        await callback.message.answer(_closed_text(event))
+        await manager.done(show_mode=ShowMode.NO_UPDATE)
+        return
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    if registration_id is None and created:
+        log.info("registration stored", extra={"registration_id": registration.id})
+        await send_ticket(callback.bot, callback.message.chat.id, registration, event)
+    elif registration_id is not None:
+        await callback.message.answer(_("✅ Your changes are saved."))
+    await manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+async def _on_start(start_data: dict | None, manager: DialogManager) -> None:
+    manager.dialog_data.update(start_data or {})
+
+
+def registration_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            T(N_("👋 Welcome! This bot registers you for <b>{event_name}</b>, {dates}, {city}.\n"
+                 "Registration is open until {deadline}.\n\nPlease choose your language:")),
+            Group(
+                Select(Format("{item[1]}"), id="lang", item_id_getter=lambda x: x[0], items="languages", on_click=_on_language),
+                width=2,
+            ),
+            UNEXPECTED_INPUT,
+            state=S.language,
+            getter=_language_getter,
+        ),
+        Window(
+            T(N_("🔒 <b>Your data</b>\n\n{notice}\n\nDo you agree?")),
+            Row(
+                Button(T(N_("✅ I agree")), id="agree", on_click=_on_consent),
+                Button(T(N_("✖️ I do not agree")), id="decline", on_click=_on_decline),
+            ),
+            BACK,
+            UNEXPECTED_INPUT,
+            state=S.consent,
+            getter=_consent_getter,
+        ),
+        _text_step(
+            S.full_name,
+            N_("What is your <b>full name</b>, exactly as written in your passport?"),
+            _store("full_name", parse.parse_name),
+        ),
+        Window(
+            T(N_("What is your <b>gender</b>? The organisers aim for delegations balanced between women and men.")),
+            Group(
+                Select(Format("{item[1]}"), id="g", item_id_getter=lambda g: g[0], items="genders", on_click=_on_gender),
+                width=2,
+            ),
+            BACK,
+            UNEXPECTED_INPUT,
+            state=S.gender,
+            getter=_gender_getter,
+        ),
+        _country_step(
+            S.country,
+            "country",
+            N_("Which <b>country</b> do you come from? Pick it below or type its name."),
+        ),
+        _text_step(
+            S.organisation,
+            N_("Which <b>party or organisation</b> do you represent?"),
+            _store("organisation", parse.parse_free_text),
+        ),
+        _text_step(
+            S.position,
+            N_("What is your <b>position</b> in it? For example: International Secretary."),
+            _store("position", parse.parse_free_text),
+        ),
+        Window(
+            T(N_("How will you take part?")),
+            Group(
+                Select(Format("{item[1]}"), id="r", item_id_getter=lambda r: r[0], items="roles", on_click=_on_role),
+                width=2,
+            ),
+            BACK,
+            UNEXPECTED_INPUT,
+            state=S.role,
+            getter=_role_getter,
+        ),
+        _text_step(
+            S.email,
+            N_("What is your <b>email address</b>? We send the programme and practical information there."),
+            _store("email", parse.parse_email),
+        ),
+        _text_step(
+            S.phone,
+            N_("What is your <b>mobile phone number</b>? Press the button below to share it, or type it "
+               "with the country code."),
+            _on_phone_text,
+            RequestContact(T(N_("📱 Share my phone number"))),
+            MessageInput(_on_contact, content_types=[ContentType.CONTACT]),
+            markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
+        ),
+        *_travel_steps("arrival"),
+        *_travel_steps("departure"),
+        _yes_no_step(S.hotel, "hotel_needed", N_("🏨 Do you need a hotel room booked by the organisers?")),
+        _yes_no_step(S.visa, "visa_needed", N_("🛂 Do you need an invitation letter for your visa?")),
+        _country_step(
+            S.nationality,
+            "nationality",
+            N_("For the visa letter: what is your <b>nationality</b>? Pick it below or type it."),
+        ),
+        _text_step(
+            S.passport,
+            N_("For the visa letter: what is your <b>passport number</b>?"),
+            _store("passport_number", parse.parse_passport),
+        ),
+        _text_step(
+            S.dietary,
+            N_("🍽 Do you have <b>dietary needs</b>? Tick all that apply, or type anything else, then press Done."),
+            _on_dietary_text,
+            Group(
+                Multiselect(
+                    Format("✅ {item[1]}"),
+                    Format("{item[1]}"),
+                    id="diet",
+                    item_id_getter=lambda d: d[0],
+                    items="diets",
+                ),
+                width=2,
+            ),
+            Button(T(N_("Done")), id="done", on_click=_on_dietary_done),
+            getter=_dietary_getter,
+        ),
+        _text_step(
+            S.accessibility,
+            N_("♿ Do you have <b>accessibility needs</b> we should prepare for? Type them, or press the button."),
+            _store("accessibility", lambda text: parse.parse_free_text(text, parse.NOTE_MAX)),
+            Button(T(N_("No special needs")), id="none", on_click=_no_accessibility),
+        ),
+        Window(
+            T(N_("📋 <b>Please check your answers</b>\n\n{summary}\n\nTap an item to change it."), when="is_new"),
+            T(N_("📋 <b>Your registration</b>\n\n{summary}\n\nTap an item to change it."), when="is_change"),
+            Group(
+                Select(Format("✏️ {item[1]}"), id="f", item_id_getter=lambda f: f[0], items="fields", on_click=_on_change),
+                width=2,
+            ),
+            Button(T(N_("✅ Confirm my registration")), id="confirm", on_click=_on_confirm, when="is_new"),
+            Button(T(N_("✅ Save changes")), id="save", on_click=_on_confirm, when="is_change"),
+            UNEXPECTED_INPUT,
+            state=S.review,
+            getter=_review_getter,
+        ),
+        on_start=_on_start,
+    )
+
+
+
+async def begin_registration(message: Message, manager: DialogManager) -> None:
+    """Start a new registration, or say politely that registration is closed."""
+    event: Event = manager.middleware_data["conference"]
+    clock: Clock = manager.middleware_data["clock"]
+    if registration_window(event, clock.now()) is RegistrationWindow.CLOSED:
+        await message.answer(_closed_text(event))
+        return
+    await manager.start(S.language, data={"answers": {}}, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+def _closed_text(event: Event) -> str:
+    return _("Registration for {event_name} closed on {deadline}. Please write to {email}.").format(
+        event_name=escape(localized(event.name, current_language())),
+        deadline=fmt_datetime(event.registration_deadline, current_language(), event.tz),
+        email=escape(event.contact_email),
+    )

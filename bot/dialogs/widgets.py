@@ -1,0 +1,64 @@
+"""Widgets and handlers shared by the dialogues."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+from typing import Any
+
+from aiogram.types import Message
+from bot.i18n import gettext
+from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.text import Text
+
+from bot.i18n import fmt_date, get_i18n, language_name, supported_languages
+from bot.services.answers import InvalidAnswer
+
+
+def current_language() -> str:
+    return get_i18n().current_locale
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, native name) of every language, the current one ticked."""
+    language = current_language()
+    return [(code, ("✅ " if code == language else "") + language_name(code)) for code in supported_languages()]
+
+
+class T(Text):
+    """A translated text: the msgid is looked up in the current language, then formatted with the
+    window's data (`{name}` placeholders). Values shown to users must be escaped by the getter."""
+
+    def __init__(self, msgid: str, when: Any = None):
+        super().__init__(when=when)
+        self.msgid = msgid
+
+    async def _render_text(self, data: dict, manager: DialogManager) -> str:
+        return gettext(self.msgid).format_map(data)
+
+
+def _display(value: object) -> str:
+    if isinstance(value, date):
+        return fmt_date(value, current_language(), "long")
+    return html.escape(str(value))
+
+
+async def say_invalid(message: Message, manager: DialogManager, error: InvalidAnswer) -> None:
+    """Explain what was wrong in the user's language; the same question is shown again below."""
+    values = {key: _display(value) for key, value in error.values.items()}
+    await message.answer("⚠️ " + gettext(error.msgid).format_map(values))
+    manager.show_mode = ShowMode.SEND
+
+
+async def _unexpected_input(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
+    if message.text and not message.text.startswith("/"):
+        text = gettext("Please answer with the buttons below.")
+    else:
+        text = gettext("I can only read text here. Please type your answer or use the buttons.")
+    await message.answer("⚠️ " + text)
+    manager.show_mode = ShowMode.SEND
+
+
+# Last input of every window: anything the window does not expect gets an explanation.
+UNEXPECTED_INPUT = MessageInput(_unexpected_input)

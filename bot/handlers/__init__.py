@@ -1,0 +1,1 @@
+"""Routers per audience; dialogues live in `bot.dialogs`."""

@@ -1,0 +1,1 @@
+"""Business rules, independent of Telegram: tested directly against SQLite and PostgreSQL."""

@@ -1,0 +1,40 @@
+"""Alembic environment: runs on the bot's own async connection, or on DATABASE_URL from the CLI."""
+
+import asyncio
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import models  # noqa: F401  (registers the tables on the metadata)
+from bot.config import load_settings
+from bot.db import create_engine
+
+target_metadata = SQLModel.metadata
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,  # SQLite can only alter tables by copying them
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_from_settings() -> None:
+    engine = create_engine(load_settings().database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(_run)
+    await engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (SQL script) migrations are not supported; run against a database.")
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    asyncio.run(_run_from_settings())

@@ -1,0 +1,8 @@
+"""SQLModel tables. Importing this package registers every table on `SQLModel.metadata`."""
+
+from models.base import utcnow
+from models.dialog_state import DialogState
+from models.registration import Gender, Registration, RegistrationStatus
+from models.user import BotUser
+
+__all__ = ["BotUser", "DialogState", "Gender", "Registration", "RegistrationStatus", "utcnow"]

@@ -1,0 +1,64 @@
+"""A delegate chatting with the real bot: updates go to the real dispatcher, the bot's requests to
+the fake Bot API server, where they are checked against the spec and kept per chat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+
+from tests.fake_telegram import FakeTelegram, StoredMessage
+
+
+@dataclass
+class Chat:
+    fake: FakeTelegram
+    dp: Dispatcher
+    bot: Bot
+    user_id: int
+
+    async def feed(self, raw: dict[str, Any]) -> None:
+        await self.dp.feed_update(self.bot, Update.model_validate(raw, context={"bot": self.bot}))
+
+    async def send(self, text: str) -> None:
+        await self.feed(self.fake.message_update(self.user_id, text))
+
+    async def press(self, button_text: str) -> None:
+        message, data = self.fake._find_button(self.user_id, button_text)
+        await self.feed(self.fake.callback_update(self.user_id, message.message_id, data))
+
+    async def press_data(self, message_id: int, data: str) -> None:
+        """A press with any callback data, as a forged or stale client would send it."""
+        await self.feed(self.fake.callback_update(self.user_id, message_id, data, check_button=False))
+
+    async def share_contact(self, phone: str) -> None:
+        await self.feed(self.fake.contact_update(self.user_id, phone))
+
+    async def send_sticker(self) -> None:
+        await self.feed(self.fake.sticker_update(self.user_id))
+
+    async def send_photo(self) -> None:
+        await self.feed(self.fake.photo_update(self.user_id))
+
+    @property
+    def last(self) -> StoredMessage:
+        message = self.fake.last_message(self.user_id)
+        assert message is not None, "the bot sent nothing"
+        return message
+
+    @property
+    def last_text(self) -> str:
+        return self.last.text or self.last.caption or ""
+
+    def texts_since(self, count: int) -> list[str]:
+        """Texts of the bot's messages after the first `count` messages of the chat."""
+        return [m.text or m.caption or "" for m in self.fake.chat(self.user_id)[count:] if m.from_bot]
+
+    @property
+    def size(self) -> int:
+        return len(self.fake.chat(self.user_id))
+
+    def buttons(self) -> list[str]:
+        return [button["text"] for row in self.last.inline_keyboard for button in row]
