@@ -13,7 +13,6 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
-from bot.i18n import gettext as _
 from aiogram_dialog import setup_dialogs
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,7 +25,8 @@ from bot.dialogs.registration import registration_dialog
 from bot.event import load_event
 from bot.handlers.errors import errors_router
 from bot.handlers.start import StartPayloads, commands_router, fallback_router
-from bot.i18n import N_, DEFAULT_LANGUAGE, get_i18n, supported_languages
+from bot.i18n import DEFAULT_LANGUAGE, N_, get_i18n, supported_languages
+from bot.i18n import gettext as _
 from bot.middlewares import LanguageMiddleware
 from bot.services.registrations import RegistrationService
 from bot.services.users import UserService

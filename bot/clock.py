@@ -1,4 +1,4 @@
-""""Now" for the whole bot: real time, or the instant frozen by EVENT_CLOCK for demos and tests."""
+""" "Now" for the whole bot: real time, or the instant frozen by EVENT_CLOCK for demos and tests."""
 
 from datetime import UTC, datetime
 

@@ -77,4 +77,3 @@ def sqlite_path(database_url: str) -> Path | None:
     if not database_url.startswith("sqlite") or len(prefix) != 2 or prefix[1] in ("", ":memory:"):
         return None
     return Path(prefix[1])
-

@@ -51,4 +51,3 @@ async def upgrade_schema(engine: AsyncEngine, revision: str = "head") -> None:
 
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
-

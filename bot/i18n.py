@@ -159,6 +159,6 @@ def fmt_datetime(value: datetime, language: str, tz, form: str = "long") -> str:
     return format_datetime(value, form, tzinfo=tz, locale=babel_locale(language))
 
 
-def N_(msgid: str) -> str:  # noqa: N802  (gettext's conventional name)
+def N_(msgid: str) -> str:
     """Marks a message for extraction; it is translated where it is shown."""
     return msgid

@@ -27,9 +27,26 @@ _PLACEHOLDER = re.compile(r"\{[a-z_]+\}|%\([a-z_]+\)[sd]")
 def extract(output: Path = TEMPLATE) -> Catalog:
     keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "--no-location",
-         "--sort-output", "--project", "conference-registration-bot", *keywords, "-o", str(output), "bot", "models"],
-        cwd=PROJECT_ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "--no-location",
+            "--sort-output",
+            "--project",
+            "conference-registration-bot",
+            *keywords,
+            "-o",
+            str(output),
+            "bot",
+            "models",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
     )
     with output.open("rb") as file:
         return read_po(file)
@@ -80,7 +97,9 @@ def catalog_problems(template: Catalog | None = None) -> list[Problem]:
             if message.fuzzy or not all(strings):
                 problems.append(Problem(language, message.id, "untranslated or fuzzy"))
                 continue
-            wanted = sorted(_PLACEHOLDER.findall(message.id if isinstance(message.id, str) else message.id[0]))
+            wanted = sorted(
+                _PLACEHOLDER.findall(message.id if isinstance(message.id, str) else message.id[0])
+            )
             for string in strings:
                 if sorted(_PLACEHOLDER.findall(string)) != wanted:
                     problems.append(Problem(language, message.id, f"placeholders differ: {string!r}"))

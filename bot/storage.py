@@ -69,6 +69,3 @@ def create_storage(redis_url: str | None, session_factory: SessionFactory) -> Ba
     if redis_url:
         return RedisStorage.from_url(redis_url, key_builder=KEY_BUILDER)
     return SQLStorage(session_factory)
-
-
-

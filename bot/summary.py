@@ -6,10 +6,9 @@ from datetime import date, time
 from html import escape
 from typing import Any
 
-from bot.i18n import gettext as _
-
 from bot.event import Event, localized
 from bot.i18n import N_, country_name, fmt_date, fmt_time, language_name
+from bot.i18n import gettext as _
 
 GENDER_LABELS = {
     "woman": N_("Woman"),
@@ -76,7 +75,8 @@ def field_values(answers: dict[str, Any], event: Event, language: str) -> dict[s
     role = event.role(answers.get("role", ""))
     visa = yes_no(bool(answers.get("visa_needed")))
     if answers.get("visa_needed") and answers.get("nationality"):
-        visa += f" ({country_name(answers['nationality'], language)}, {escape(answers.get('passport_number') or '')})"
+        nationality = country_name(answers["nationality"], language)
+        visa += f" ({nationality}, {escape(answers.get('passport_number') or '')})"
     return {
         "language": language_name(answers.get("language", language)),
         "full_name": escape(answers.get("full_name", "")),

@@ -8,10 +8,10 @@ from html import escape
 import segno
 from aiogram import Bot
 from aiogram.types import BufferedInputFile
-from bot.i18n import gettext as _
 
 from bot.event import Event, localized
 from bot.i18n import get_i18n
+from bot.i18n import gettext as _
 from models import Registration
 
 CHECKIN_PREFIX = "ci"

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
+from aiogram_dialog.utils import CB_SEP
 
 from tests.fake_telegram import FakeTelegram, StoredMessage
 
@@ -28,6 +29,27 @@ class Chat:
     async def press(self, button_text: str) -> None:
         message, data = self.fake._find_button(self.user_id, button_text)
         await self.feed(self.fake.callback_update(self.user_id, message.message_id, data))
+
+    async def tap(self, widget_data: str) -> None:
+        """Press the button of a widget by its data (`agree`, `g:woman`), whatever the language."""
+        message = next(
+            m
+            for m in reversed(self.fake.chat(self.user_id))
+            if m.from_bot and not m.deleted and m.inline_keyboard
+        )
+        for row in message.inline_keyboard:
+            for button in row:
+                if button.get("callback_data", "").split(CB_SEP, 1)[-1] == widget_data:
+                    await self.feed(
+                        self.fake.callback_update(self.user_id, message.message_id, button["callback_data"])
+                    )
+                    return
+        raise AssertionError(f"no button {widget_data!r}; buttons: {self.button_data()}")
+
+    def button_data(self) -> list[str]:
+        return [
+            b.get("callback_data", "").split(CB_SEP, 1)[-1] for row in self.last.inline_keyboard for b in row
+        ]
 
     async def press_data(self, message_id: int, data: str) -> None:
         """A press with any callback data, as a forged or stale client would send it."""

@@ -103,7 +103,9 @@ async def app(settings: Settings, engine: AsyncEngine, fake: FakeTelegram, caplo
     await bot.session.close()
     # A handler that failed shows the user an apology: a test that did not expect one fails.
     failures = [record for record in caplog.get_records("call") if record.levelno >= logging.ERROR]
-    assert not failures, "\n".join(record.getMessage() + "\n" + (record.exc_text or "") for record in failures)
+    assert not failures, "\n".join(
+        record.getMessage() + "\n" + (record.exc_text or "") for record in failures
+    )
 
 
 @dataclass

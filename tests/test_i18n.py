@@ -13,7 +13,15 @@ def test_supported_languages_start_with_english():
 
 @pytest.mark.parametrize(
     ("tag", "expected"),
-    [("fr", "fr"), ("fr-CA", "fr"), ("es-419", "es"), ("EN-gb", "en"), ("xx", None), (None, None), ("", None)],
+    [
+        ("fr", "fr"),
+        ("fr-CA", "fr"),
+        ("es-419", "es"),
+        ("EN-gb", "en"),
+        ("xx", None),
+        (None, None),
+        ("", None),
+    ],
 )
 def test_match_telegram_language_code(tag, expected):
     assert match_language(tag) == expected

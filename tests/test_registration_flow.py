@@ -1,4 +1,4 @@
-"""End to end: a delegate registers in a chat with the real bot through the fake Bot API."""
+"""End to end: delegates register in a chat with the real bot through the fake Bot API."""
 
 from __future__ import annotations
 
@@ -6,59 +6,62 @@ import pytest
 from sqlmodel import select
 
 from bot.db import create_session_factory
+from bot.i18n import get_i18n
+from bot.i18n import gettext as _
 from models import Registration, RegistrationStatus
 from tests.chat import Chat
+from tests.conftest import AFTER_DEADLINE, make_settings
 
 
-async def register(chat: Chat, *, language_button: str | None = None, name: str = "Ana Reyes") -> None:
-    """Walk through every question with valid answers, up to the review screen."""
-    await chat.send("/start")
-    if language_button:
-        await chat.press(language_button)
-    else:
-        await chat.press("✅")  # the language pre-selected from Telegram's language_code
-    await chat.press("✅")  # consent
+async def stored(engine) -> list[Registration]:
+    async with create_session_factory(engine)() as session:
+        return list((await session.exec(select(Registration))).all())
+
+
+def translated(msgid: str, language: str) -> str:
+    with get_i18n().use_locale(language):
+        return _(msgid)
+
+
+async def answer_until_review(chat: Chat, name: str = "Ana Reyes") -> None:
+    """Every question answered by widget ids and typed values, whatever the language."""
+    await chat.tap("agree")
     await chat.send(name)
-    await chat.press_first_button()  # gender: woman
-    await chat.send("philippines")
-    await chat.press("Philippines")
-    await chat.send("Akbayan Citizens' Action Party")
+    await chat.tap("g:woman")
+    await chat.tap("c:PH")
+    await chat.send("Akbayan")
     await chat.send("International Secretary")
-    await chat.press_first_button()  # role: delegate
+    await chat.tap("r:delegate")
     await chat.send("ana@example.org")
-    await chat.share_contact("+639171234567")
-    await chat.send("29/07")
+    await chat.send("0917 123 4567")
+    await chat.tap("d:2024-07-29")
     await chat.send("14:35")
     await chat.send("PR 431")
-    await chat.press_first_button()  # departure: first day offered
-    await chat.send("18:50")
-    await chat.send("pr432")
-    await chat.press_first_button()  # hotel: yes
-    await chat.press_first_button()  # visa: yes
-    await chat.send("philippines")
-    await chat.press("Philippines")
-    await chat.send("P1234567A")
-    await chat.press_first_button()  # dietary: tick the first option
-    await chat.press_last_button_before_back()  # Done
-    await chat.press_first_button()  # accessibility: no special needs... (typed below instead)
+    await chat.tap("none")  # no transfer on departure
+    await chat.tap("no")  # hotel
+    await chat.tap("no")  # visa
+    await chat.tap("done")  # no dietary needs
+    await chat.tap("none")  # no accessibility needs
 
 
-@pytest.fixture
-def chat(app) -> Chat:
-    return app.chat(language_code="en")
-
-
-async def test_full_registration_in_english(app, chat, engine):
+async def register(chat: Chat, language: str = "en", name: str = "Ana Reyes") -> None:
     await chat.send("/start")
-    assert "Welcome" in chat.last_text and "Manila" in chat.last_text
-    assert "English" in " ".join(chat.buttons())
+    await chat.tap(f"lang:{language}")
+    await answer_until_review(chat, name)
+    await chat.tap("confirm")
+
+
+async def test_full_registration_in_english(app, engine):
+    chat = app.chat(language_code="en")
+    await chat.send("/start")
+    assert "Welcome" in chat.last_text and "Manila" in chat.last_text and "Jul 30" in chat.last_text
     await chat.press("✅ English")
     assert "Your data" in chat.last_text and "Berlin" in chat.last_text
     await chat.press("I agree")
     assert "full name" in chat.last_text
     await chat.send("Ana Reyes")
     await chat.press("Woman")
-    await chat.send("philipines")
+    await chat.send("philipines")  # typo: the search still finds it
     await chat.press("Philippines")
     await chat.send("Akbayan Citizens' Action Party")
     await chat.send("International Secretary")
@@ -66,6 +69,7 @@ async def test_full_registration_in_english(app, chat, engine):
     await chat.send("ana@example.org")
     assert chat.fake.reply_keyboard(chat.user_id) is not None
     await chat.share_contact("+639171234567")
+    assert chat.fake.reply_keyboard(chat.user_id) is None, "the share-contact keyboard is removed"
     await chat.send("29/07")
     await chat.send("14:35")
     await chat.send("PR 431")
@@ -84,14 +88,257 @@ async def test_full_registration_in_english(app, chat, engine):
     for expected in ("Ana Reyes", "Philippines", "ana@example.org", "+639171234567", "PR 431", "Halal"):
         assert expected in review
     await chat.press("Confirm")
-    async with create_session_factory(engine)() as session:
-        stored = (await session.exec(select(Registration))).all()
-    assert len(stored) == 1
-    registration = stored[0]
+    [registration] = await stored(engine)
     assert registration.status == RegistrationStatus.REGISTERED
     assert registration.phone == "+639171234567" and registration.passport_number == "P1234567A"
     assert registration.arrival_flight == "PR 431" and registration.departure_flight is None
     assert registration.dietary == "halal" and registration.language == "en"
+    assert registration.consent_version == "2024-04-10" and registration.consent_at is not None
     photos = chat.fake.calls_of("sendPhoto")
     assert len(photos) == 1 and registration.code in photos[0].params["caption"]
-    assert photos[0].files, "the QR code is uploaded as an image"
+    assert next(iter(photos[0].files.values())).startswith(b"\x89PNG"), "the QR code is a PNG"
+    assert registration.code in chat.last_text and "Ana Reyes" in chat.last_text  # /me view
+
+
+@pytest.mark.parametrize(
+    ("language", "notice_word"), [("fr", "Alliance progressiste"), ("es", "Alianza Progresista")]
+)
+async def test_full_registration_in_french_and_spanish(app, engine, language, notice_word):
+    chat = app.chat(language_code=language)
+    await chat.send("/start")
+    assert translated("Please choose your language:", language).split()[0] in chat.last_text
+    assert (
+        f"lang:{language}" in chat.button_data()
+        and "✅" in chat.buttons()[chat.button_data().index(f"lang:{language}")]
+    )
+    await chat.tap(f"lang:{language}")
+    assert notice_word in chat.last_text
+    await answer_until_review(chat)
+    review = chat.last_text
+    for label in ("Full name", "Country", "Arrival"):
+        assert translated(label, language) in review and translated(label, language) != label
+    assert {"fr": "Philippines", "es": "Filipinas"}[language] in review
+    await chat.tap("confirm")
+    [registration] = await stored(engine)
+    assert registration.language == language and registration.phone == "+639171234567"
+    assert registration.code in chat.fake.calls_of("sendPhoto")[0].params["caption"]
+
+
+async def test_change_after_registering(app, engine):
+    chat = app.chat()
+    await register(chat)
+    await chat.send("/me")
+    await chat.tap("change")
+    await chat.tap("f:position")
+    assert "position" in chat.last_text
+    await chat.send("Secretary General")
+    assert "Secretary General" in chat.last_text  # back on the review screen
+    await chat.tap("f:visa_needed")
+    await chat.tap("yes")
+    await chat.tap("c:PH")  # nationality, asked only now
+    await chat.send("P7654321")
+    await chat.tap("save")
+    [registration] = await stored(engine)
+    assert registration.position == "Secretary General" and registration.passport_number == "P7654321"
+    assert any("changes are saved" in text for text in chat.texts_since(0))
+    assert chat.fake.calls_of("sendPhoto").__len__() == 1, "no second ticket for a change"
+
+
+async def test_withdraw_then_register_again(app, engine):
+    chat = app.chat()
+    await register(chat)
+    await chat.send("/me")
+    await chat.tap("withdraw")
+    await chat.tap("no")
+    assert (await stored(engine))[0].status == RegistrationStatus.REGISTERED
+    await chat.tap("withdraw")
+    await chat.tap("yes")
+    [registration] = await stored(engine)
+    assert registration.status == RegistrationStatus.WITHDRAWN
+    assert "withdrawn" in chat.last_text
+    await chat.send("/start")
+    assert "Welcome" in chat.last_text
+    await chat.tap("lang:en")
+    await answer_until_review(chat)
+    await chat.tap("confirm")
+    [again] = await stored(engine)
+    assert again.status == RegistrationStatus.REGISTERED and again.code == registration.code
+
+
+async def test_repeated_start_resumes_and_never_duplicates(app, engine):
+    chat = app.chat()
+    await chat.send("/start")
+    await chat.tap("lang:en")
+    await chat.tap("agree")
+    await chat.send("Ana Reyes")
+    await chat.send("/start")
+    assert "gender" in chat.last_text, "resumes at the same question"
+    await chat.tap("g:woman")
+    await chat.tap("c:PH")
+    assert "party or organisation" in chat.last_text
+    await chat.send("/start")
+    await chat.send("Akbayan")
+    assert "position" in chat.last_text
+    await register_rest_from_position(chat)
+    await chat.send("/start")
+    await chat.send("/start")
+    assert len(await stored(engine)) == 1
+    assert "Your registration" in chat.last_text
+
+
+async def register_rest_from_position(chat: Chat) -> None:
+    await chat.send("International Secretary")
+    await chat.tap("r:delegate")
+    await chat.send("ana@example.org")
+    await chat.send("+63 917 123 4567")
+    await chat.tap("none")
+    await chat.tap("none")
+    await chat.tap("no")
+    await chat.tap("no")
+    await chat.tap("done")
+    await chat.tap("none")
+    await chat.tap("confirm")
+
+
+async def test_double_confirm_stores_one(app, engine):
+    chat = app.chat()
+    await chat.send("/start")
+    await chat.tap("lang:en")
+    await answer_until_review(chat)
+    review = chat.last
+    confirm = next(
+        b["callback_data"]
+        for row in review.inline_keyboard
+        for b in row
+        if b["callback_data"].endswith("confirm")
+    )
+    await chat.press_data(review.message_id, confirm)
+    await chat.press_data(review.message_id, confirm)
+    assert len(await stored(engine)) == 1
+    assert len(chat.fake.calls_of("sendPhoto")) == 1
+    answers = [call.params.get("text") for call in chat.fake.calls_of("answerCallbackQuery")]
+    assert "This button is no longer active." in answers
+    assert "Your registration" in chat.last_text
+
+
+@pytest.mark.parametrize(
+    ("step", "bad", "complaint"),
+    [
+        ("name", "12345", "full name in letters"),
+        ("email", "ana@@example", "email address"),
+        ("phone", "12", "phone number"),
+        ("date", "31/02", "date as day/month"),
+        ("date", "01/01/2025", "date between"),
+        ("time", "25:99", "hours:minutes"),
+    ],
+)
+async def test_invalid_answers_get_a_reason_and_the_same_question(app, engine, step, bad, complaint):
+    chat = app.chat()
+    await chat.send("/start")
+    await chat.tap("lang:en")
+    await chat.tap("agree")
+    steps = [
+        ("name", "Ana Reyes"),
+        ("gender", "g:woman"),
+        ("country", "c:PH"),
+        ("org", "Akbayan"),
+        ("position", "Secretary"),
+        ("role", "r:delegate"),
+        ("email", "ana@example.org"),
+        ("phone", "+639171234567"),
+        ("date", "29/07"),
+        ("time", "14:35"),
+    ]
+    for name, answer in steps:
+        if name == step:
+            break
+        await (chat.tap(answer) if ":" in answer and not answer[0].isdigit() else chat.send(answer))
+    question = chat.last_text
+    before = chat.size
+    await chat.send(bad)
+    texts = chat.texts_since(before)
+    assert any(complaint in text and text.startswith("⚠️") for text in texts), texts
+    assert chat.last_text == question, "the same question is asked again"
+    assert await stored(engine) == []
+
+
+async def test_stickers_photos_and_long_text_where_a_name_is_expected(app):
+    chat = app.chat()
+    await chat.send("/start")
+    await chat.tap("lang:en")
+    await chat.tap("agree")
+    question = chat.last_text
+    await chat.send_sticker()
+    assert "only read text" in chat.texts_since(chat.size - 2)[0]
+    assert chat.last_text == question
+    await chat.send_photo()
+    assert chat.last_text == question
+    await chat.send("A" * 5000)
+    assert any("too long" in text for text in chat.texts_since(chat.size - 3))
+    assert chat.last_text == question
+    await chat.send("Ana Reyes")
+    assert "gender" in chat.last_text
+
+
+async def test_text_where_buttons_are_expected(app):
+    chat = app.chat()
+    await chat.send("/start")
+    await chat.tap("lang:en")
+    await chat.tap("agree")
+    await chat.send("Ana Reyes")
+    await chat.send("female")
+    assert any("buttons" in text for text in chat.texts_since(chat.size - 3))
+    assert "gender" in chat.last_text
+
+
+async def test_html_in_a_name_is_shown_escaped(app, engine):
+    chat = app.chat()
+    await register(chat, name="<b>Ana</b> & <i>Co</i>")
+    assert (await stored(engine))[0].full_name == "<b>Ana</b> & <i>Co</i>"
+    view = chat.fake.calls_of("sendMessage")[-1].params["text"]
+    assert "&lt;b&gt;Ana&lt;/b&gt; &amp; &lt;i&gt;Co&lt;/i&gt;" in view
+    assert "<b>Ana</b>" in chat.last_text  # the delegate reads exactly what they typed
+
+
+async def test_forged_and_stale_buttons_never_raise(app, engine):
+    chat = app.chat()
+    await chat.send("/start")
+    first_screen = chat.last
+    await chat.tap("lang:en")
+    await chat.tap("agree")
+    question = chat.last_text
+    await chat.press_data(chat.last.message_id, "nonsense")
+    await chat.press_data(chat.last.message_id, "x" * 64)
+    await chat.press_data(first_screen.message_id, "badintent\x1dlang:en")
+    assert chat.last_text == question
+    assert await stored(engine) == []
+
+
+async def test_deadline_passed(fake, engine):
+    from bot.app import build_bot, build_dispatcher
+    from tests.conftest import App
+
+    settings = make_settings(telegram_api_base=fake.base_url, event_clock=AFTER_DEADLINE)
+    app = App(fake, build_dispatcher(settings, engine=engine), build_bot(settings))
+    chat = app.chat(language_code="fr")
+    await chat.send("/start")
+    assert "contact@progressive-alliance.info" in chat.last_text
+    assert "15 mai 2024" in chat.last_text
+    assert await stored(engine) == []
+    await app.bot.session.close()
+
+
+async def test_unknown_start_payload(app):
+    chat = app.chat()
+    await chat.send("/start ci_unknown-token")
+    assert any("not valid" in text for text in chat.texts_since(0))
+    await chat.send("/start " + "x" * 80)
+    assert "Welcome" in chat.last_text
+
+
+async def test_unknown_command_and_help(app):
+    chat = app.chat()
+    await chat.send("/frobnicate")
+    assert "do not know this command" in chat.last_text and "/me" in chat.last_text
+    await chat.send("hello?")
+    assert "/start" in chat.last_text

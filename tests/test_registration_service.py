@@ -56,7 +56,9 @@ async def test_register_once_with_readable_code(service):
 
 
 async def test_concurrent_confirms_store_one(service):
-    results = await asyncio.gather(*(service.register(8, sample_answers(), BEFORE_DEADLINE) for _ in range(5)))
+    results = await asyncio.gather(
+        *(service.register(8, sample_answers(), BEFORE_DEADLINE) for _ in range(5))
+    )
     assert sum(created for _, created in results) == 1
     assert len({registration.id for registration, _ in results}) == 1
 
@@ -68,7 +70,9 @@ async def test_visa_details_dropped_when_no_visa_needed(service):
 
 async def test_update_and_withdraw_then_register_again(service):
     registration, _ = await service.register(10, sample_answers(), BEFORE_DEADLINE)
-    changed = await service.update(registration.id, sample_answers(position="Secretary General"), BEFORE_DEADLINE)
+    changed = await service.update(
+        registration.id, sample_answers(position="Secretary General"), BEFORE_DEADLINE
+    )
     assert changed.position == "Secretary General"
     withdrawn = await service.withdraw(10, BEFORE_DEADLINE + timedelta(days=1))
     assert withdrawn.status == RegistrationStatus.WITHDRAWN and withdrawn.withdrawn_at is not None
@@ -80,7 +84,9 @@ async def test_update_and_withdraw_then_register_again(service):
 
 
 async def test_answers_round_trip_json_safe(service):
-    registration, _ = await service.register(11, sample_answers(arrival_date="2024-07-29", arrival_time="14:35"), BEFORE_DEADLINE)
+    registration, _ = await service.register(
+        11, sample_answers(arrival_date="2024-07-29", arrival_time="14:35"), BEFORE_DEADLINE
+    )
     data = answers_of(registration)
     assert data["arrival_date"] == "2024-07-29" and data["arrival_time"] == "14:35:00"
     assert Answers.model_validate(data).arrival_time.hour == 14

@@ -31,7 +31,13 @@ def language_dialog() -> Dialog:
         Window(
             T(N_("🌐 Choose your language:")),
             Group(
-                Select(Format("{item[1]}"), id="lang", item_id_getter=lambda x: x[0], items="languages", on_click=_on_pick),
+                Select(
+                    Format("{item[1]}"),
+                    id="lang",
+                    item_id_getter=lambda x: x[0],
+                    items="languages",
+                    on_click=_on_pick,
+                ),
                 width=2,
             ),
             UNEXPECTED_INPUT,

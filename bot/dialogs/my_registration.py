@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram.types import CallbackQuery
-from bot.i18n import gettext as _
+from aiogram.types import CallbackQuery, User
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 
@@ -14,7 +13,8 @@ from bot.dialogs.registration import begin_registration
 from bot.dialogs.states import MyRegistrationSG, RegistrationSG
 from bot.dialogs.widgets import UNEXPECTED_INPUT, T, current_language
 from bot.event import Event
-from bot.i18n import N_, fmt_datetime
+from bot.i18n import N_, fmt_date
+from bot.i18n import gettext as _
 from bot.services.registrations import RegistrationService, answers_of, changes_open
 from bot.summary import render_answers
 from bot.tickets import send_ticket
@@ -28,9 +28,9 @@ STATUS_LABELS = {
 
 
 async def _view_getter(
-    dialog_manager: DialogManager, registrations: RegistrationService, conference: Event, clock: Clock, **_kw
+    event_from_user: User, registrations: RegistrationService, conference: Event, clock: Clock, **_kw
 ) -> dict:
-    registration = await registrations.get_active(dialog_manager.event.from_user.id)
+    registration = await registrations.get_active(event_from_user.id)
     language = current_language()
     if registration is None:
         return {"registered": False, "can_change": False, "closed": False}
@@ -42,7 +42,7 @@ async def _view_getter(
         "summary": render_answers(answers_of(registration), conference, language),
         "can_change": can_change,
         "closed": not can_change,
-        "changes_deadline": fmt_datetime(conference.changes_deadline, language, conference.tz),
+        "changes_deadline": fmt_date(conference.changes_deadline.date(), language, "long"),
         "email": escape(conference.contact_email),
     }
 
@@ -90,15 +90,28 @@ def my_registration_dialog() -> Dialog:
             T(N_("You are not registered."), when=lambda data, _w, _m: not data["registered"]),
             Button(T(N_("✏️ Change my answers")), id="change", on_click=_change, when="can_change"),
             Button(T(N_("🔳 Show my QR code")), id="qr", on_click=_show_ticket, when="registered"),
-            SwitchTo(T(N_("🗑 Withdraw my registration")), id="withdraw", state=MyRegistrationSG.withdraw, when="registered"),
-            Button(T(N_("📝 Register")), id="register", on_click=_register,
-                   when=lambda data, _w, _m: not data["registered"]),
+            SwitchTo(
+                T(N_("🗑 Withdraw my registration")),
+                id="withdraw",
+                state=MyRegistrationSG.withdraw,
+                when="registered",
+            ),
+            Button(
+                T(N_("📝 Register")),
+                id="register",
+                on_click=_register,
+                when=lambda data, _w, _m: not data["registered"],
+            ),
             UNEXPECTED_INPUT,
             state=MyRegistrationSG.view,
             getter=_view_getter,
         ),
         Window(
-            T(N_("Do you really want to withdraw your registration? The organisers will no longer expect you.")),
+            T(
+                N_(
+                    "Do you really want to withdraw your registration? The organisers will no longer expect you."
+                )
+            ),
             Row(
                 Button(T(N_("Yes, withdraw")), id="yes", on_click=_withdraw),
                 SwitchTo(T(N_("No, keep it")), id="no", state=MyRegistrationSG.view),

@@ -13,8 +13,7 @@ from html import escape
 from typing import Any
 
 from aiogram.enums import ContentType
-from aiogram.types import CallbackQuery, Message
-from bot.i18n import gettext as _
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import Button, Group, Multiselect, Row, Select
@@ -32,19 +31,21 @@ from bot.i18n import (
     babel_locale,
     country_name,
     fmt_date,
-    fmt_datetime,
     get_i18n,
     search_countries,
     supported_languages,
 )
+from bot.i18n import gettext as _
 from bot.services import answers as parse
 from bot.services.answers import InvalidAnswer
 from bot.services.registrations import (
     Answers,
     RegistrationClosed,
     RegistrationService,
-    Window as RegistrationWindow,
     registration_window,
+)
+from bot.services.registrations import (
+    Window as RegistrationWindow,
 )
 from bot.services.users import UserService
 from bot.summary import FIELD_LABELS, GENDER_LABELS, render_answers
@@ -110,6 +111,16 @@ def _skipped(state: Any, answers: dict[str, Any]) -> bool:
     return False
 
 
+# Answers that depend on an earlier one and have no valid "none": asked whenever they apply.
+_NEEDS_VALUE = frozenset({"arrival_time", "departure_time", "nationality", "passport_number"})
+
+
+def _missing(state: Any, key: str, answers: dict[str, Any]) -> bool:
+    return not _skipped(state, answers) and (
+        key not in answers or (answers[key] is None and key in _NEEDS_VALUE)
+    )
+
+
 def _answers(manager: DialogManager) -> dict[str, Any]:
     return manager.dialog_data.setdefault("answers", {})
 
@@ -120,7 +131,7 @@ async def _advance(manager: DialogManager) -> None:
     editing = manager.dialog_data.get("editing", False)
     index = STATES.index(manager.current_context().state)
     for state, key in FLOW[index + 1 :]:
-        if _skipped(state, answers) or (editing and key in answers):
+        if _skipped(state, answers) or (editing and not _missing(state, key, answers)):
             continue
         await manager.switch_to(state)
         return
@@ -187,7 +198,7 @@ async def _language_getter(conference: Event, **_kw) -> dict:
         "event_name": escape(localized(conference.name, language)),
         "dates": escape(_event_dates(conference, language)),
         "city": escape(localized(conference.city, language)),
-        "deadline": fmt_datetime(conference.registration_deadline, language, conference.tz, "long"),
+        "deadline": fmt_date(conference.registration_deadline.date(), language, "long"),
     }
 
 
@@ -195,9 +206,7 @@ def _event_dates(event: Event, language: str) -> str:
     return format_interval(event.starts_on, event.ends_on, "yMMMd", locale=babel_locale(language))
 
 
-async def _on_language(
-    _callback: CallbackQuery, _widget: Select, manager: DialogManager, code: str
-) -> None:
+async def _on_language(_callback: CallbackQuery, _widget: Select, manager: DialogManager, code: str) -> None:
     if code not in supported_languages():
         return
     users: UserService = manager.middleware_data["users"]
@@ -274,7 +283,13 @@ def _country_step(state: Any, key: str, prompt: str) -> Window:
         prompt,
         _on_text,
         Group(
-            Select(Format("{item[1]}"), id="c", item_id_getter=lambda c: c[0], items="countries", on_click=_on_pick),
+            Select(
+                Format("{item[1]}"),
+                id="c",
+                item_id_getter=lambda c: c[0],
+                items="countries",
+                on_click=_on_pick,
+            ),
             width=2,
         ),
         Button(T(N_("🌏 Usual countries")), id="usual", on_click=_show_usual, when="searching"),
@@ -294,24 +309,32 @@ async def _on_role(_c: CallbackQuery, _w: Select, manager: DialogManager, role: 
 # --- phone ---------------------------------------------------------------------------------
 
 
-async def _on_contact(message: Message, _w: MessageInput, manager: DialogManager) -> None:
-    try:
-        phone = parse.parse_phone(message.contact.phone_number, _answers(manager).get("country"))
-    except InvalidAnswer as error:
-        await say_invalid(message, manager, error)
-        return
+async def _store_phone(message: Message, manager: DialogManager, raw: str) -> None:
+    phone = parse.parse_phone(raw, _answers(manager).get("country"))
+    # The confirmation also takes the share-contact keyboard away.
+    await message.answer(_("📱 Saved: {phone}").format(phone=phone), reply_markup=ReplyKeyboardRemove())
+    manager.show_mode = ShowMode.SEND
     await _remember(manager, phone=phone)
 
 
-async def _on_phone_text(_message: Message, manager: DialogManager, text: str) -> None:
-    await _remember(manager, phone=parse.parse_phone(text, _answers(manager).get("country")))
+async def _on_contact(message: Message, _w: MessageInput, manager: DialogManager) -> None:
+    try:
+        await _store_phone(message, manager, message.contact.phone_number)
+    except InvalidAnswer as error:
+        await say_invalid(message, manager, error)
+
+
+async def _on_phone_text(message: Message, manager: DialogManager, text: str) -> None:
+    await _store_phone(message, manager, text)
 
 
 # --- travel --------------------------------------------------------------------------------
 
 
 def _travel_steps(prefix: str) -> list[Window]:
-    date_state, time_state, flight_state = (getattr(S, f"{prefix}_{part}") for part in ("date", "time", "flight"))
+    date_state, time_state, flight_state = (
+        getattr(S, f"{prefix}_{part}") for part in ("date", "time", "flight")
+    )
     arriving = prefix == "arrival"
 
     def _choices(event: Event) -> list[date]:
@@ -321,18 +344,23 @@ def _travel_steps(prefix: str) -> list[Window]:
 
     async def _date_getter(conference: Event, **_kw) -> dict:
         language = current_language()
-        return {"days": [(day.isoformat(), fmt_date(day, language, "EEE d MMM")) for day in _choices(conference)]}
+        return {
+            "days": [(day.isoformat(), fmt_date(day, language, "EEE d MMM")) for day in _choices(conference)]
+        }
 
     async def _store_date(manager: DialogManager, day: date | None) -> None:
         answers = _answers(manager)
-        if day is None:
-            for part in ("date", "time", "flight"):
-                answers[f"{prefix}_{part}"] = None
-        elif not arriving and answers.get("arrival_date") and day < date.fromisoformat(answers["arrival_date"]):
-            raise InvalidAnswer(N_("Your departure must be on or after your arrival ({arrival})."),
-                                arrival=date.fromisoformat(answers["arrival_date"]))
-        else:
-            answers[f"{prefix}_date"] = day.isoformat()
+        arrival = answers.get("arrival_date")
+        if day is not None and not arriving and arrival and day < date.fromisoformat(arrival):
+            raise InvalidAnswer(
+                N_("Your departure must be on or after your arrival ({arrival})."),
+                arrival=date.fromisoformat(arrival),
+            )
+        if day is None or answers.get(f"{prefix}_date") is None:
+            # No transfer, or a first date: time and flight are asked afresh.
+            answers.pop(f"{prefix}_time", None)
+            answers.pop(f"{prefix}_flight", None)
+        answers[f"{prefix}_date"] = day.isoformat() if day else None
         await _advance(manager)
 
     async def _on_day(callback: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
@@ -362,12 +390,19 @@ def _travel_steps(prefix: str) -> list[Window]:
     return [
         _text_step(
             date_state,
-            N_("✈️ On which day do you <b>arrive</b> in Manila? Pick a day or type a date (day/month). "
-               "We use it to meet you at the airport.")
+            N_(
+                "✈️ On which day do you <b>arrive</b> in Manila? Pick a day or type a date (day/month). "
+                "We use it to meet you at the airport."
+            )
             if arriving
             else N_("🛫 On which day do you <b>leave</b>? Pick a day or type a date (day/month)."),
             _on_typed,
-            Group(Select(Format("{item[1]}"), id="d", item_id_getter=lambda d: d[0], items="days", on_click=_on_day), width=2),
+            Group(
+                Select(
+                    Format("{item[1]}"), id="d", item_id_getter=lambda d: d[0], items="days", on_click=_on_day
+                ),
+                width=2,
+            ),
             Button(T(N_("🚫 I need no airport transfer")), id="none", on_click=_no_transfer),
             getter=_date_getter,
         ),
@@ -411,11 +446,15 @@ def _yes_no_step(state: Any, key: str, prompt: str) -> Window:
 
 async def _dietary_getter(conference: Event, **_kw) -> dict:
     language = current_language()
-    return {"diets": [(option.id, localized(option.label, language)) for option in conference.dietary_options]}
+    return {
+        "diets": [(option.id, localized(option.label, language)) for option in conference.dietary_options]
+    }
 
 
 async def _on_dietary_text(_message: Message, manager: DialogManager, text: str) -> None:
-    await _remember(manager, **_dietary_choice(manager), dietary_notes=parse.parse_free_text(text, parse.NOTE_MAX))
+    await _remember(
+        manager, **_dietary_choice(manager), dietary_notes=parse.parse_free_text(text, parse.NOTE_MAX)
+    )
 
 
 async def _on_dietary_done(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -484,10 +523,20 @@ async def _on_start(start_data: dict | None, manager: DialogManager) -> None:
 def registration_dialog() -> Dialog:
     return Dialog(
         Window(
-            T(N_("👋 Welcome! This bot registers you for <b>{event_name}</b>, {dates}, {city}.\n"
-                 "Registration is open until {deadline}.\n\nPlease choose your language:")),
+            T(
+                N_(
+                    "👋 Welcome! This bot registers you for <b>{event_name}</b>, {dates}, {city}.\n"
+                    "Registration is open until {deadline}.\n\nPlease choose your language:"
+                )
+            ),
             Group(
-                Select(Format("{item[1]}"), id="lang", item_id_getter=lambda x: x[0], items="languages", on_click=_on_language),
+                Select(
+                    Format("{item[1]}"),
+                    id="lang",
+                    item_id_getter=lambda x: x[0],
+                    items="languages",
+                    on_click=_on_language,
+                ),
                 width=2,
             ),
             UNEXPECTED_INPUT,
@@ -511,9 +560,19 @@ def registration_dialog() -> Dialog:
             _store("full_name", parse.parse_name),
         ),
         Window(
-            T(N_("What is your <b>gender</b>? The organisers aim for delegations balanced between women and men.")),
+            T(
+                N_(
+                    "What is your <b>gender</b>? The organisers aim for delegations balanced between women and men."
+                )
+            ),
             Group(
-                Select(Format("{item[1]}"), id="g", item_id_getter=lambda g: g[0], items="genders", on_click=_on_gender),
+                Select(
+                    Format("{item[1]}"),
+                    id="g",
+                    item_id_getter=lambda g: g[0],
+                    items="genders",
+                    on_click=_on_gender,
+                ),
                 width=2,
             ),
             BACK,
@@ -539,7 +598,13 @@ def registration_dialog() -> Dialog:
         Window(
             T(N_("How will you take part?")),
             Group(
-                Select(Format("{item[1]}"), id="r", item_id_getter=lambda r: r[0], items="roles", on_click=_on_role),
+                Select(
+                    Format("{item[1]}"),
+                    id="r",
+                    item_id_getter=lambda r: r[0],
+                    items="roles",
+                    on_click=_on_role,
+                ),
                 width=2,
             ),
             BACK,
@@ -554,8 +619,10 @@ def registration_dialog() -> Dialog:
         ),
         _text_step(
             S.phone,
-            N_("What is your <b>mobile phone number</b>? Press the button below to share it, or type it "
-               "with the country code."),
+            N_(
+                "What is your <b>mobile phone number</b>? Press the button below to share it, or type it "
+                "with the country code."
+            ),
             _on_phone_text,
             RequestContact(T(N_("📱 Share my phone number"))),
             MessageInput(_on_contact, content_types=[ContentType.CONTACT]),
@@ -577,7 +644,9 @@ def registration_dialog() -> Dialog:
         ),
         _text_step(
             S.dietary,
-            N_("🍽 Do you have <b>dietary needs</b>? Tick all that apply, or type anything else, then press Done."),
+            N_(
+                "🍽 Do you have <b>dietary needs</b>? Tick all that apply, or type anything else, then press Done."
+            ),
             _on_dietary_text,
             Group(
                 Multiselect(
@@ -594,15 +663,26 @@ def registration_dialog() -> Dialog:
         ),
         _text_step(
             S.accessibility,
-            N_("♿ Do you have <b>accessibility needs</b> we should prepare for? Type them, or press the button."),
+            N_(
+                "♿ Do you have <b>accessibility needs</b> we should prepare for? Type them, or press the button."
+            ),
             _store("accessibility", lambda text: parse.parse_free_text(text, parse.NOTE_MAX)),
             Button(T(N_("No special needs")), id="none", on_click=_no_accessibility),
         ),
         Window(
-            T(N_("📋 <b>Please check your answers</b>\n\n{summary}\n\nTap an item to change it."), when="is_new"),
+            T(
+                N_("📋 <b>Please check your answers</b>\n\n{summary}\n\nTap an item to change it."),
+                when="is_new",
+            ),
             T(N_("📋 <b>Your registration</b>\n\n{summary}\n\nTap an item to change it."), when="is_change"),
             Group(
-                Select(Format("✏️ {item[1]}"), id="f", item_id_getter=lambda f: f[0], items="fields", on_click=_on_change),
+                Select(
+                    Format("✏️ {item[1]}"),
+                    id="f",
+                    item_id_getter=lambda f: f[0],
+                    items="fields",
+                    on_click=_on_change,
+                ),
                 width=2,
             ),
             Button(T(N_("✅ Confirm my registration")), id="confirm", on_click=_on_confirm, when="is_new"),
@@ -613,7 +693,6 @@ def registration_dialog() -> Dialog:
         ),
         on_start=_on_start,
     )
-
 
 
 async def begin_registration(message: Message, manager: DialogManager) -> None:
@@ -629,6 +708,6 @@ async def begin_registration(message: Message, manager: DialogManager) -> None:
 def _closed_text(event: Event) -> str:
     return _("Registration for {event_name} closed on {deadline}. Please write to {email}.").format(
         event_name=escape(localized(event.name, current_language())),
-        deadline=fmt_datetime(event.registration_deadline, current_language(), event.tz),
+        deadline=fmt_date(event.registration_deadline.date(), current_language(), "long"),
         email=escape(event.contact_email),
     )

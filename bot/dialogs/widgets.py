@@ -7,12 +7,11 @@ from datetime import date
 from typing import Any
 
 from aiogram.types import Message
-from bot.i18n import gettext
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.text import Text
 
-from bot.i18n import fmt_date, get_i18n, language_name, supported_languages
+from bot.i18n import fmt_date, get_i18n, gettext, language_name, supported_languages
 from bot.services.answers import InvalidAnswer
 
 
@@ -23,7 +22,9 @@ def current_language() -> str:
 def language_choices() -> list[tuple[str, str]]:
     """(code, native name) of every language, the current one ticked."""
     language = current_language()
-    return [(code, ("✅ " if code == language else "") + language_name(code)) for code in supported_languages()]
+    return [
+        (code, ("✅ " if code == language else "") + language_name(code)) for code in supported_languages()
+    ]
 
 
 class T(Text):

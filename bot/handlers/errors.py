@@ -7,12 +7,12 @@ import logging
 from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
-from bot.i18n import DEFAULT_LANGUAGE, get_i18n
-from bot.i18n import gettext as _
 from aiogram_dialog import DialogManager
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from bot.handlers.start import show_home
+from bot.i18n import DEFAULT_LANGUAGE, get_i18n
+from bot.i18n import gettext as _
 from bot.services.registrations import RegistrationService
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
-from bot.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.dialogs.registration import begin_registration
 from bot.dialogs.states import LanguageSG, MyRegistrationSG
+from bot.i18n import gettext as _
 from bot.services.registrations import RegistrationService
 
 PayloadHandler = Callable[[Message, str, DialogManager], Awaitable[None]]
@@ -114,4 +114,3 @@ def fallback_router() -> Router:
         await message.answer(_("I did not understand that.") + "\n\n" + help_text())
 
     return router
-

@@ -27,9 +27,7 @@ NOTE_MAX = 500
 
 def clean_text(text: str) -> str:
     """Collapse white space and drop control and invisible format characters."""
-    kept = "".join(
-        char if unicodedata.category(char) not in ("Cc", "Cf") else " " for char in text
-    )
+    kept = "".join(char if unicodedata.category(char) not in ("Cc", "Cf") else " " for char in text)
     return " ".join(kept.split())
 
 
@@ -39,9 +37,7 @@ def parse_name(text: str) -> str:
         raise InvalidAnswer(N_("That is too long for a name ({limit} characters at most)."), limit=NAME_MAX)
     letters = sum(char.isalpha() for char in name)
     if letters < 2 or name.startswith("/") or any(char.isdigit() for char in name):
-        raise InvalidAnswer(
-            N_("Please type your full name in letters, as written in your passport.")
-        )
+        raise InvalidAnswer(N_("Please type your full name in letters, as written in your passport."))
     return name
 
 
@@ -59,9 +55,7 @@ def parse_email(text: str) -> str:
         # Deliverability would need DNS, which a delegate's typo check does not.
         result = validate_email(clean_text(text), check_deliverability=False)
     except EmailNotValidError:
-        raise InvalidAnswer(
-            N_("That does not look like an email address. Example: name@party.org")
-        ) from None
+        raise InvalidAnswer(N_("That does not look like an email address. Example: name@party.org")) from None
     return result.normalized
 
 
@@ -74,7 +68,9 @@ def parse_phone(text: str, country: str | None) -> str:
         number = None
     if number is None or not phonenumbers.is_possible_number(number):
         raise InvalidAnswer(
-            N_("That does not look like a phone number. Please include the country code, e.g. +63 917 123 4567.")
+            N_(
+                "That does not look like a phone number. Please include the country code, e.g. +63 917 123 4567."
+            )
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -142,7 +142,9 @@ class RegistrationService:
                     )
                 else:
                     registration = await session.get(Registration, existing.id)
-                    registration.sqlmodel_update({**values, "status": status, "updated_at": now, "withdrawn_at": None})
+                    registration.sqlmodel_update(
+                        {**values, "status": status, "updated_at": now, "withdrawn_at": None}
+                    )
                 session.add(registration)
                 try:
                     await session.commit()
