@@ -29,6 +29,7 @@ from bot.i18n import DEFAULT_LANGUAGE, N_, get_i18n, supported_languages
 from bot.i18n import gettext as _
 from bot.middlewares import LanguageMiddleware
 from bot.services.registrations import RegistrationService
+from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.storage import create_storage
 
@@ -65,6 +66,7 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
         clock=Clock(settings.event_clock),
         users=users,
         registrations=RegistrationService(sessions, event),
+        staff=StaffService(sessions, settings.admin_ids),
         start_payloads=StartPayloads(),
     )
     dp.update.outer_middleware(LanguageMiddleware(users))

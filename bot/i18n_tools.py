@@ -57,12 +57,14 @@ def catalog_paths() -> list[Path]:
 
 
 def update_catalogs() -> None:
-    template = extract()
+    extract()
     for path in catalog_paths():
         language = path.parent.parent.name
         with path.open("rb") as file:
             catalog = read_po(file, locale=language)
-        catalog.update(template, no_fuzzy_matching=True)
+        # A fresh template each time: Catalog.update shares message objects with it.
+        with TEMPLATE.open("rb") as file:
+            catalog.update(read_po(file), no_fuzzy_matching=True)
         catalog.obsolete.clear()
         if language == DEFAULT_LANGUAGE:
             for message in catalog:

@@ -67,7 +67,7 @@ def dietary_line(answers: dict[str, Any], event: Event, language: str) -> str:
     labels = [localized(event.dietary(option).label, language) for option in chosen if event.dietary(option)]
     if answers.get("dietary_notes"):
         labels.append(escape(answers["dietary_notes"]))
-    return ", ".join(labels) or _("none")
+    return ", ".join(labels) or _("no dietary needs")
 
 
 def field_values(answers: dict[str, Any], event: Event, language: str) -> dict[str, str]:
@@ -92,10 +92,14 @@ def field_values(answers: dict[str, Any], event: Event, language: str) -> dict[s
         "hotel_needed": yes_no(bool(answers.get("hotel_needed"))),
         "visa_needed": visa,
         "dietary": dietary_line(answers, event, language),
-        "accessibility": escape(answers.get("accessibility") or "") or _("none"),
+        "accessibility": escape(answers.get("accessibility") or "") or _("no accessibility needs"),
     }
 
 
 def render_answers(answers: dict[str, Any], event: Event, language: str) -> str:
     values = field_values(answers, event, language)
-    return "\n".join(f"<b>{_(label)}:</b> {values[field]}" for field, label in FIELD_LABELS.items())
+    # The label and its colon are one message: French writes "Pays :", Chinese "国家：".
+    return "\n".join(
+        _("<b>{label}:</b> {value}").format(label=_(label), value=values[field])
+        for field, label in FIELD_LABELS.items()
+    )

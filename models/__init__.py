@@ -3,6 +3,16 @@
 from models.base import utcnow
 from models.dialog_state import DialogState
 from models.registration import Gender, Registration, RegistrationStatus
+from models.staff import AuditEntry, StaffMember
 from models.user import BotUser
 
-__all__ = ["BotUser", "DialogState", "Gender", "Registration", "RegistrationStatus", "utcnow"]
+__all__ = [
+    "AuditEntry",
+    "BotUser",
+    "DialogState",
+    "Gender",
+    "Registration",
+    "RegistrationStatus",
+    "StaffMember",
+    "utcnow",
+]

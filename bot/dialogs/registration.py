@@ -292,7 +292,7 @@ def _country_step(state: Any, key: str, prompt: str) -> Window:
             ),
             width=2,
         ),
-        Button(T(N_("🌏 Usual countries")), id="usual", on_click=_show_usual, when="searching"),
+        Button(T(N_("🌏 Back to the country list")), id="usual", on_click=_show_usual, when="searching"),
         getter=_getter,
     )
 
@@ -391,7 +391,7 @@ def _travel_steps(prefix: str) -> list[Window]:
         _text_step(
             date_state,
             N_(
-                "✈️ On which day do you <b>arrive</b> in Manila? Pick a day or type a date (day/month). "
+                "✈️ On which day do you <b>arrive</b> in {city}? Pick a day or type a date (day/month). "
                 "We use it to meet you at the airport."
             )
             if arriving
@@ -403,14 +403,14 @@ def _travel_steps(prefix: str) -> list[Window]:
                 ),
                 width=2,
             ),
-            Button(T(N_("🚫 I need no airport transfer")), id="none", on_click=_no_transfer),
+            Button(T(N_("🚫 No airport transfer needed")), id="none", on_click=_no_transfer),
             getter=_date_getter,
         ),
         _text_step(
             time_state,
-            N_("🕑 At what time does your flight land? Local time in Manila, for example 14:35.")
+            N_("🕑 At what time does your flight land? Local time in {city}, for example 14:35.")
             if arriving
-            else N_("🕑 At what time does your flight leave? Local time in Manila, for example 18:50."),
+            else N_("🕑 At what time does your flight leave? Local time in {city}, for example 18:50."),
             _on_time,
         ),
         _text_step(
@@ -516,6 +516,10 @@ async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogM
     await manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
+async def _common_getter(conference: Event, **_kw) -> dict:
+    return {"city": escape(localized(conference.city, current_language()))}
+
+
 async def _on_start(start_data: dict | None, manager: DialogManager) -> None:
     manager.dialog_data.update(start_data or {})
 
@@ -592,7 +596,9 @@ def registration_dialog() -> Dialog:
         ),
         _text_step(
             S.position,
-            N_("What is your <b>position</b> in it? For example: International Secretary."),
+            N_(
+                "What is your <b>position</b> in your party or organisation? For example: International Secretary."
+            ),
             _store("position", parse.parse_free_text),
         ),
         Window(
@@ -635,7 +641,9 @@ def registration_dialog() -> Dialog:
         _country_step(
             S.nationality,
             "nationality",
-            N_("For the visa letter: what is your <b>nationality</b>? Pick it below or type it."),
+            N_(
+                "For the visa letter: what is your <b>nationality</b>? Pick your country below or type its name."
+            ),
         ),
         _text_step(
             S.passport,
@@ -645,7 +653,7 @@ def registration_dialog() -> Dialog:
         _text_step(
             S.dietary,
             N_(
-                "🍽 Do you have <b>dietary needs</b>? Tick all that apply, or type anything else, then press Done."
+                "🍽 Do you have <b>dietary needs</b>? Tick all that apply, then press Done. For anything else, type it in a message (your ticks are kept)."
             ),
             _on_dietary_text,
             Group(
@@ -692,6 +700,7 @@ def registration_dialog() -> Dialog:
             getter=_review_getter,
         ),
         on_start=_on_start,
+        getter=_common_getter,
     )
 
 
@@ -706,7 +715,9 @@ async def begin_registration(message: Message, manager: DialogManager) -> None:
 
 
 def _closed_text(event: Event) -> str:
-    return _("Registration for {event_name} closed on {deadline}. Please write to {email}.").format(
+    return _(
+        "Registration for {event_name} closed on {deadline}. If you still wish to take part, please write to {email}."
+    ).format(
         event_name=escape(localized(event.name, current_language())),
         deadline=fmt_date(event.registration_deadline.date(), current_language(), "long"),
         email=escape(event.contact_email),

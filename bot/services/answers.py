@@ -44,9 +44,9 @@ def parse_name(text: str) -> str:
 def parse_free_text(text: str, limit: int = TEXT_MAX) -> str:
     value = clean_text(text)
     if not value or value.startswith("/"):
-        raise InvalidAnswer(N_("Please type a short answer in words."))
+        raise InvalidAnswer(N_("Please type your answer as text (not starting with /)."))
     if len(value) > limit:
-        raise InvalidAnswer(N_("Please keep it under {limit} characters."), limit=limit)
+        raise InvalidAnswer(N_("Please use at most {limit} characters."), limit=limit)
     return value
 
 
