@@ -70,6 +70,8 @@ async def test_full_registration_in_english(app, engine):
     assert chat.fake.reply_keyboard(chat.user_id) is not None
     await chat.share_contact("+639171234567")
     assert chat.fake.reply_keyboard(chat.user_id) is None, "the share-contact keyboard is removed"
+    assert "📱 Saved: +639171234567" in chat.texts_since(chat.size - 3)
+    assert all(m.text != "..." for m in chat.fake.chat(chat.user_id)), "no bare '...' message"
     await chat.send("29/07")
     await chat.send("14:35")
     await chat.send("PR 431")

@@ -85,8 +85,8 @@ def my_registration_dialog() -> Dialog:
     return Dialog(
         Window(
             T(N_("🎫 <b>Your registration</b> {code} ({status})\n\n{summary}"), when="registered"),
-            T(N_("\n\nYou can change your answers until {changes_deadline}."), when="can_change"),
-            T(N_("\n\nChanges are closed. Please write to {email} if something is wrong."), when="closed"),
+            T(N_("\nYou can change your answers until {changes_deadline}."), when="can_change"),
+            T(N_("\nChanges are closed. Please write to {email} if something is wrong."), when="closed"),
             T(N_("You are not registered."), when=lambda data, _w, _m: not data["registered"]),
             Button(T(N_("✏️ Change my answers")), id="change", on_click=_change, when="can_change"),
             Button(T(N_("🔳 Show my QR code")), id="qr", on_click=_show_ticket, when="registered"),

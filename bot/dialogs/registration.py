@@ -311,8 +311,10 @@ async def _on_role(_c: CallbackQuery, _w: Select, manager: DialogManager, role: 
 
 async def _store_phone(message: Message, manager: DialogManager, raw: str) -> None:
     phone = parse.parse_phone(raw, _answers(manager).get("country"))
-    # The confirmation also takes the share-contact keyboard away.
+    # The confirmation takes the share-contact keyboard away; aiogram-dialog would otherwise send
+    # a bare "..." message to do it.
     await message.answer(_("📱 Saved: {phone}").format(phone=phone), reply_markup=ReplyKeyboardRemove())
+    manager.current_stack().last_reply_keyboard = False
     manager.show_mode = ShowMode.SEND
     await _remember(manager, phone=phone)
 
