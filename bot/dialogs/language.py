@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Group, Select
-from aiogram_dialog.widgets.text import Format
+from aiogram_dialog.widgets.kbd import Select
 
 from bot.dialogs.states import LanguageSG
-from bot.dialogs.widgets import UNEXPECTED_INPUT, T, language_choices
+from bot.dialogs.widgets import UNEXPECTED_INPUT, T, choices, language_choices
 from bot.i18n import N_, get_i18n, supported_languages
 from bot.services.users import UserService
 
@@ -30,16 +29,7 @@ def language_dialog() -> Dialog:
     return Dialog(
         Window(
             T(N_("🌐 Choose your language:")),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="lang",
-                    item_id_getter=lambda x: x[0],
-                    items="languages",
-                    on_click=_on_pick,
-                ),
-                width=2,
-            ),
+            choices("lang", "languages", _on_pick),
             UNEXPECTED_INPUT,
             state=LanguageSG.pick,
             getter=_getter,

@@ -24,7 +24,14 @@ from babel.dates import format_interval
 
 from bot.clock import Clock
 from bot.dialogs.states import MyRegistrationSG, RegistrationSG
-from bot.dialogs.widgets import UNEXPECTED_INPUT, T, current_language, language_choices, say_invalid
+from bot.dialogs.widgets import (
+    UNEXPECTED_INPUT,
+    T,
+    choices,
+    current_language,
+    language_choices,
+    say_invalid,
+)
 from bot.event import Event, localized
 from bot.i18n import (
     N_,
@@ -181,6 +188,11 @@ def _text_step(state: Any, prompt: str, on_text, *widgets: Any, getter=None, mar
     )
 
 
+def _choice_step(state: Any, prompt: str, keyboard: Any, getter=None) -> Window:
+    """A window answered with buttons."""
+    return Window(T(prompt), keyboard, BACK, UNEXPECTED_INPUT, state=state, getter=getter)
+
+
 def _store(key: str, parser):
     async def _on_text(_message: Message, manager: DialogManager, text: str) -> None:
         await _remember(manager, **{key: parser(text)})
@@ -282,16 +294,7 @@ def _country_step(state: Any, key: str, prompt: str) -> Window:
         state,
         prompt,
         _on_text,
-        Group(
-            Select(
-                Format("{item[1]}"),
-                id="c",
-                item_id_getter=lambda c: c[0],
-                items="countries",
-                on_click=_on_pick,
-            ),
-            width=2,
-        ),
+        choices("c", "countries", _on_pick),
         Button(T(N_("🌏 Back to the country list")), id="usual", on_click=_show_usual, when="searching"),
         getter=_getter,
     )
@@ -399,12 +402,7 @@ def _travel_steps(prefix: str) -> list[Window]:
             if arriving
             else N_("🛫 On which day do you <b>leave</b>? Pick a day or type a date (day/month)."),
             _on_typed,
-            Group(
-                Select(
-                    Format("{item[1]}"), id="d", item_id_getter=lambda d: d[0], items="days", on_click=_on_day
-                ),
-                width=2,
-            ),
+            choices("d", "days", _on_day),
             Button(T(N_("🚫 No airport transfer needed")), id="none", on_click=_no_transfer),
             getter=_date_getter,
         ),
@@ -434,12 +432,10 @@ def _yes_no_step(state: Any, key: str, prompt: str) -> Window:
     async def _no(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
         await _remember(manager, **{key: False})
 
-    return Window(
-        T(prompt),
+    return _choice_step(
+        state,
+        prompt,
         Row(Button(T(N_("Yes")), id="yes", on_click=_yes), Button(T(N_("No")), id="no", on_click=_no)),
-        BACK,
-        UNEXPECTED_INPUT,
-        state=state,
     )
 
 
@@ -482,7 +478,7 @@ async def _review_getter(dialog_manager: DialogManager, conference: Event, **_kw
     _answers(dialog_manager)["language"] = language
     return {
         "summary": render_answers(_answers(dialog_manager), conference, language),
-        "fields": [(field, _(label)) for field, label in FIELD_LABELS.items()],
+        "fields": [(field, "✏️ " + _(label)) for field, label in FIELD_LABELS.items()],
         "is_new": dialog_manager.dialog_data.get("registration_id") is None,
         "is_change": dialog_manager.dialog_data.get("registration_id") is not None,
     }
@@ -535,16 +531,7 @@ def registration_dialog() -> Dialog:
                     "Registration is open until {deadline}.\n\nPlease choose your language:"
                 )
             ),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="lang",
-                    item_id_getter=lambda x: x[0],
-                    items="languages",
-                    on_click=_on_language,
-                ),
-                width=2,
-            ),
+            choices("lang", "languages", _on_language),
             UNEXPECTED_INPUT,
             state=S.language,
             getter=_language_getter,
@@ -565,25 +552,12 @@ def registration_dialog() -> Dialog:
             N_("What is your <b>full name</b>, exactly as written in your passport?"),
             _store("full_name", parse.parse_name),
         ),
-        Window(
-            T(
-                N_(
-                    "What is your <b>gender</b>? The organisers aim for delegations balanced between women and men."
-                )
+        _choice_step(
+            S.gender,
+            N_(
+                "What is your <b>gender</b>? The organisers aim for delegations balanced between women and men."
             ),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="g",
-                    item_id_getter=lambda g: g[0],
-                    items="genders",
-                    on_click=_on_gender,
-                ),
-                width=2,
-            ),
-            BACK,
-            UNEXPECTED_INPUT,
-            state=S.gender,
+            choices("g", "genders", _on_gender),
             getter=_gender_getter,
         ),
         _country_step(
@@ -603,22 +577,8 @@ def registration_dialog() -> Dialog:
             ),
             _store("position", parse.parse_free_text),
         ),
-        Window(
-            T(N_("How will you take part?")),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="r",
-                    item_id_getter=lambda r: r[0],
-                    items="roles",
-                    on_click=_on_role,
-                ),
-                width=2,
-            ),
-            BACK,
-            UNEXPECTED_INPUT,
-            state=S.role,
-            getter=_role_getter,
+        _choice_step(
+            S.role, N_("How will you take part?"), choices("r", "roles", _on_role), getter=_role_getter
         ),
         _text_step(
             S.email,
@@ -685,16 +645,7 @@ def registration_dialog() -> Dialog:
                 when="is_new",
             ),
             T(N_("📋 <b>Your registration</b>\n\n{summary}\n\nTap an item to change it."), when="is_change"),
-            Group(
-                Select(
-                    Format("✏️ {item[1]}"),
-                    id="f",
-                    item_id_getter=lambda f: f[0],
-                    items="fields",
-                    on_click=_on_change,
-                ),
-                width=2,
-            ),
+            choices("f", "fields", _on_change),
             Button(T(N_("✅ Confirm my registration")), id="confirm", on_click=_on_confirm, when="is_new"),
             Button(T(N_("✅ Save changes")), id="save", on_click=_on_confirm, when="is_change"),
             UNEXPECTED_INPUT,

@@ -9,7 +9,8 @@ from typing import Any
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.text import Text
+from aiogram_dialog.widgets.kbd import Group, Select
+from aiogram_dialog.widgets.text import Format, Text
 
 from bot.i18n import fmt_date, get_i18n, gettext, language_name, supported_languages
 from bot.services.answers import InvalidAnswer
@@ -37,6 +38,20 @@ class T(Text):
 
     async def _render_text(self, data: dict, manager: DialogManager) -> str:
         return gettext(self.msgid).format_map(data)
+
+
+def choices(widget_id: str, items: str, on_click: Any, width: int = 2) -> Group:
+    """Buttons for `(id, label)` pairs from the getter's `items` key; a press calls `on_click`."""
+    return Group(
+        Select(
+            Format("{item[1]}"),
+            id=widget_id,
+            item_id_getter=lambda item: item[0],
+            items=items,
+            on_click=on_click,
+        ),
+        width=width,
+    )
 
 
 def _display(value: object) -> str:
