@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: setup run test lint format i18n migrate
+.PHONY: setup run test lint format i18n migrate bench
 
 setup: $(VENV)/.installed
 
@@ -18,16 +18,20 @@ run: setup
 	$(PY) -m bot run
 
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4
 
 lint: setup
-	$(PY) -m ruff check bot models tests migrations/env.py
+	$(PY) -m ruff check bot models emulator tests migrations/env.py
 
 format: setup
-	$(PY) -m ruff format bot models tests
+	$(PY) -m ruff format bot models emulator tests
 
 i18n: setup
 	$(PY) -m bot i18n
 
 migrate: setup
 	$(PY) -m bot db upgrade
+
+# Benchmarks against baselines measured side by side (bench/; not part of the tests).
+bench: setup
+	$(PY) -m bench

@@ -1,4 +1,4 @@
-"""`python -m bot [run | db upgrade]`."""
+"""`python -m bot [run | webhook | db upgrade | purge | keys new | keys rotate]`."""
 
 from __future__ import annotations
 
@@ -6,23 +6,52 @@ import argparse
 import asyncio
 import logging
 
+from aiogram import Bot, Dispatcher
+
 from bot.app import build_bot, build_dispatcher
 from bot.config import Settings, load_settings
 from bot.db import create_engine, upgrade_schema
+from bot.logs import configure_logging
+from bot.services.crypto import new_key
+from bot.webhook import check_webhook_settings, serve_webhook
 
 log = logging.getLogger("bot")
 
 
-async def run(settings: Settings) -> None:
-    if not settings.bot_token:
-        raise SystemExit("Invalid setting BOT_TOKEN: missing (get one from @BotFather, see README)")
+async def prepare(settings: Settings) -> tuple[Dispatcher, Bot]:
+    """What polling and webhook mode do before taking updates: migrations and start-up checks."""
     dp = build_dispatcher(settings)
     if settings.migrate_on_start:
         await upgrade_schema(dp["engine"])
-    bot = build_bot(settings)
+    unreadable = await dp["privacy"].unreadable_passports()
+    if unreadable:
+        raise SystemExit(
+            f"Invalid setting PASSPORT_KEY: {unreadable} stored passport numbers cannot be decrypted "
+            "with it (after adding a key, keep the old one after it: PASSPORT_KEY=new,old)"
+        )
+    return dp, build_bot(settings)
+
+
+async def run(settings: Settings) -> None:
+    if not settings.bot_token:
+        # No token: the same bot, polling the local emulator, which serves a web chat.
+        from bot.emulated import local_emulator
+
+        async with local_emulator(settings) as emulated:
+            await run(emulated)
+        return
+    dp, bot = await prepare(settings)
     log.info("polling %s for event %s", settings.telegram_api_base, dp["conference"].id)
     # Pending updates are kept: they are what delegates sent while the bot was down.
     await dp.start_polling(bot, handle_signals=True)
+
+
+async def webhook(settings: Settings) -> None:
+    if not settings.bot_token:
+        raise SystemExit("Invalid setting BOT_TOKEN: missing (get one from @BotFather, see README)")
+    check_webhook_settings(settings)
+    dp, bot = await prepare(settings)
+    await serve_webhook(settings, dp, bot)
 
 
 async def db_upgrade(settings: Settings) -> None:
@@ -33,24 +62,73 @@ async def db_upgrade(settings: Settings) -> None:
         await engine.dispose()
 
 
+async def purge(settings: Settings, force: bool) -> None:
+    """The retention purge, for organisers (the running bot also checks daily)."""
+    dp = build_dispatcher(settings)
+    try:
+        privacy = dp["privacy"]
+        now = dp["clock"].now()
+        if not privacy.purge_due(now) and not force:
+            raise SystemExit(
+                f"The retention period ends after {privacy.kept_until.isoformat()} "
+                f"(RETENTION_DAYS={settings.retention_days}); use --force to erase now."
+            )
+        report = await privacy.purge(now)
+        print(f"{report.registrations} registrations erased, {report.users} users' other data deleted.")
+    finally:
+        await dp.storage.close()
+        await dp["engine"].dispose()
+
+
+async def rotate_keys(settings: Settings) -> None:
+    dp = build_dispatcher(settings)
+    try:
+        count = await dp["privacy"].rotate_passports()
+        print(f"{count} passport numbers re-encrypted with the first key of PASSPORT_KEY.")
+    finally:
+        await dp.storage.close()
+        await dp["engine"].dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="start long polling (default)")
+    commands.add_parser("run", help="start long polling (default); without BOT_TOKEN, the local emulator")
+    commands.add_parser("webhook", help="serve Telegram's webhook (production, several replicas)")
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"], help="apply schema migrations")
-    commands.add_parser("i18n", help="extract messages, update and check every catalog")
+    purge_command = commands.add_parser("purge", help="erase personal data after the retention period")
+    purge_command.add_argument("--force", action="store_true", help="erase now, before the period ends")
+    keys = commands.add_parser("keys", help="passport encryption keys")
+    keys.add_argument(
+        "action", choices=["new", "rotate"], help="print a new key / re-encrypt under the first key"
+    )
+    i18n = commands.add_parser("i18n", help="extract messages, update and check the catalogs")
+    i18n.add_argument("--only", nargs="+", metavar="LANG", help="only these catalogs (fr es ...)")
+    content = commands.add_parser("content-missing", help="list event-file texts missing per language")
+    content.add_argument("--only", nargs="+", metavar="LANG", help="only these languages (fil th ...)")
     args = parser.parse_args()
+    if args.command == "content-missing":
+        from bot.content_check import main as content_main
+
+        raise SystemExit(content_main(load_settings().event_file, args.only))
     if args.command == "i18n":
         from bot.i18n_tools import main as i18n_main
 
-        raise SystemExit(i18n_main())
+        raise SystemExit(i18n_main(args.only))
+    if args.command == "keys" and args.action == "new":
+        print(new_key())
+        return
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "db":
         asyncio.run(db_upgrade(settings))
+    elif args.command == "purge":
+        asyncio.run(purge(settings, args.force))
+    elif args.command == "keys":
+        asyncio.run(rotate_keys(settings))
+    elif args.command == "webhook":
+        asyncio.run(webhook(settings))
     else:
         asyncio.run(run(settings))
 

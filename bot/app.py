@@ -6,7 +6,6 @@ import logging
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation
@@ -16,22 +15,54 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram_dialog import setup_dialogs
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.api_session import BotApiSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import create_engine, create_session_factory
+from bot.dialogs.broadcast import broadcast_dialog
+from bot.dialogs.delegation import INVITE_PREFIX, delegations_dialog, invite_dialog
+from bot.dialogs.forget import forget_dialog
+from bot.dialogs.info import faq_dialog, info_dialog, programme_dialog
 from bot.dialogs.language import language_dialog
 from bot.dialogs.my_registration import my_registration_dialog
+from bot.dialogs.purge import purge_dialog
 from bot.dialogs.registration import registration_dialog
+from bot.dialogs.staff import staff_dialog
 from bot.event import load_event
+from bot.handlers.broadcast import broadcast_router
+from bot.handlers.delegations import delegation_router, open_invitation
 from bot.handlers.errors import errors_router
+from bot.handlers.info import info_router
+from bot.handlers.privacy import privacy_admin_router, privacy_router
+from bot.handlers.questions import organisers_router, questions_router
+from bot.handlers.staff import ADMIN_COMMANDS, STAFF_COMMANDS, open_checkin_link, staff_router
 from bot.handlers.start import StartPayloads, commands_router, fallback_router
-from bot.i18n import DEFAULT_LANGUAGE, N_, get_i18n, supported_languages
+from bot.i18n import DEFAULT_LANGUAGE, N_, get_i18n, supported_languages, telegram_language_code
 from bot.i18n import gettext as _
+from bot.menus import CommandMenus
 from bot.middlewares import LanguageMiddleware
+from bot.outbox import OutboxWorker
+from bot.ratelimit import RateLimiter
+from bot.retention import RetentionJob
+from bot.retry import InteractiveUpdates, RetryRequests
+from bot.services.audiences import AudienceService
+from bot.services.broadcasts import BroadcastService
+from bot.services.checkin import CheckinService
+from bot.services.crypto import PassportCipher
+from bot.services.delegations import DelegationService
+from bot.services.export import ExportService
+from bot.services.faq import FaqMatcher
+from bot.services.headcount import HeadcountService
+from bot.services.privacy import PrivacyService
+from bot.services.questions import QuestionService
 from bot.services.registrations import RegistrationService
+from bot.services.reminders import ReminderService
+from bot.services.search import SearchService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
+from bot.shutdown import InFlightUpdates
 from bot.storage import create_storage
+from bot.tickets import CHECKIN_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +70,20 @@ DELEGATE_COMMANDS = (
     ("start", N_("Register, or see where you are")),
     ("me", N_("My registration")),
     ("language", N_("Change the language")),
+    ("programme", N_("The programme, and what is on now")),
+    ("info", N_("Venue, hotel, transfer, visa, contact")),
+    ("venue", N_("Where it takes place, on the map")),
+    ("faq", N_("Frequently asked questions")),
+    ("privacy", N_("How your data is used")),
+    ("mydata", N_("Everything stored about you")),
+    ("forget", N_("Erase your data")),
     ("help", N_("What this bot can do")),
 )
 
 
 def build_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    session = BotApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    session.middleware(RetryRequests())
     return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -57,29 +96,87 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
         storage.create_isolation() if isinstance(storage, RedisStorage) else SimpleEventIsolation()
     )
     users = UserService(sessions)
+    passports = PassportCipher(settings.passport_keys())
+    clock = Clock(settings.event_clock)
+    privacy = PrivacyService(sessions, event, passports, storage, settings.retention_days)
+    audiences = AudienceService(sessions, event)
+    broadcasts = BroadcastService(sessions, audiences, event)
+    outbox = OutboxWorker(
+        broadcasts,
+        ReminderService(broadcasts, event),
+        RateLimiter(settings.broadcast_rate, settings.broadcast_per_chat_interval),
+        clock,
+    )
+    staff = StaffService(sessions, settings.admin_ids)
+    delegations = DelegationService(sessions, event)
+    start_payloads = StartPayloads()
+    start_payloads.register(CHECKIN_PREFIX, open_checkin_link)
+    start_payloads.register(INVITE_PREFIX, open_invitation)
+    menus = CommandMenus(staff, DELEGATE_COMMANDS, STAFF_COMMANDS, ADMIN_COMMANDS)
     dp = Dispatcher(
         storage=storage,
         events_isolation=isolation,
         settings=settings,
         engine=engine,
         conference=event,
-        clock=Clock(settings.event_clock),
+        clock=clock,
         users=users,
-        registrations=RegistrationService(sessions, event),
-        staff=StaffService(sessions, settings.admin_ids),
-        start_payloads=StartPayloads(),
+        registrations=RegistrationService(sessions, event, passports),
+        faq=FaqMatcher(event),
+        questions=QuestionService(sessions, event.id),
+        passports=passports,
+        privacy=privacy,
+        staff=staff,
+        start_payloads=start_payloads,
+        delegations=delegations,
+        headcounts=HeadcountService(sessions, event),
+        search=SearchService(sessions, event),
+        exports=ExportService(sessions, event),
+        checkins=CheckinService(sessions, event),
+        menus=menus,
+        audiences=audiences,
+        broadcasts=broadcasts,
+        outbox=outbox,
     )
+    # Registered first: on shutdown the updates in progress finish before anything closes.
+    in_flight = InFlightUpdates()
+    dp.update.outer_middleware(in_flight)
+    dp.shutdown.register(in_flight.drain)
+    dp.update.outer_middleware(InteractiveUpdates())
     dp.update.outer_middleware(LanguageMiddleware(users))
     dp.include_routers(
         errors_router(),
+        organisers_router(settings),
+        privacy_admin_router(),
+        privacy_router(),
+        broadcast_router(),
+        staff_router(),
+        delegation_router(),
+        info_router(),
+        questions_router(),
         commands_router(),
         registration_dialog(),
         my_registration_dialog(),
         language_dialog(),
+        programme_dialog(),
+        info_dialog(),
+        faq_dialog(),
+        forget_dialog(),
+        purge_dialog(),
+        broadcast_dialog(),
+        invite_dialog(),
+        delegations_dialog(),
+        staff_dialog(),
         fallback_router(),
     )
     setup_dialogs(dp, events_isolation=isolation)
     dp.startup.register(_set_commands)
+    dp.startup.register(menus.install)
+    retention = RetentionJob(privacy, clock)
+    dp.startup.register(retention.start)
+    dp.shutdown.register(retention.stop)
+    dp.startup.register(outbox.start)
+    dp.shutdown.register(outbox.stop)
     dp.shutdown.register(_dispose_engine)
     return dp
 
@@ -90,8 +187,11 @@ async def _set_commands(bot: Bot) -> None:
     for language in supported_languages():
         with i18n.use_locale(language):
             commands = [BotCommand(command=name, description=_(text)) for name, text in DELEGATE_COMMANDS]
-        code = None if language == DEFAULT_LANGUAGE else language.split("_", 1)[0]
-        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+        # English is the menu of every language without its own; Telegram takes ISO 639-1 codes
+        # (`fil` -> `tl`, `zh_Hant` -> `zh`), and a language without one keeps the English menu.
+        code = None if language == DEFAULT_LANGUAGE else telegram_language_code(language)
+        if language == DEFAULT_LANGUAGE or code is not None:
+            await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
 
 
 async def _dispose_engine(engine: AsyncEngine) -> None:

@@ -35,6 +35,20 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+def autocommit_engine(sessions: SessionFactory) -> AsyncEngine:
+    """The engine for the one-statement reads and writes done on every update (dialogue state,
+    language): reads in `engine.connect()`, writes in `engine.begin()`, which commits them.
+
+    On PostgreSQL it is the sessions' engine in autocommit mode: no BEGIN and COMMIT round trips.
+    SQLite's driver only begins a transaction before a write and commits it at once; switching
+    its connections to autocommit and back would cost four calls to the driver's thread each.
+    """
+    engine: AsyncEngine = sessions.kw["bind"]
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def alembic_config() -> Config:
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))

@@ -6,7 +6,8 @@ where a translation is missing.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import string
+from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -48,9 +49,147 @@ class Privacy(_Strict):
 class Place(_Strict):
     name: LocalizedText
     address: LocalizedText = {}
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    details: LocalizedText = {}
     placeholder: bool = False
+
+    @property
+    def has_location(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+class Session(_Strict):
+    """A programme session; times are local to the event's time zone."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
+    starts_at: time
+    ends_at: time
+    title: LocalizedText
+    speakers: tuple[str, ...] = ()
+    room: LocalizedText = {}
+    description: LocalizedText = {}
+    placeholder: bool = False
+
+    @field_validator("starts_at", "ends_at", mode="before")
+    @classmethod
+    def _quoted_time(cls, value: object) -> object:
+        # YAML reads an unquoted 08:30 as the number 510: refuse it rather than guess.
+        if isinstance(value, int):
+            raise ValueError('write times in quotes, e.g. "08:30"')
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Session:
+        if self.ends_at <= self.starts_at:
+            raise ValueError(f"session {self.id} ends before it starts")
+        return self
+
+
+class ProgrammeDay(_Strict):
+    date: date
+    sessions: tuple[Session, ...] = ()
+
+
+class Programme(_Strict):
+    # Shown with a warning until the organisers publish the final programme.
+    provisional: bool = True
+    days: tuple[ProgrammeDay, ...] = ()
+
+    def sessions(self) -> list[tuple[date, Session]]:
+        return [(day.date, session) for day in self.days for session in day.sessions]
+
+    def session(self, session_id: str) -> tuple[date, Session] | None:
+        return next(((day, s) for day, s in self.sessions() if s.id == session_id), None)
+
+
+class Notice(_Strict):
+    """A logistics text (airport transfer, visa)."""
+
+    text: LocalizedText
+    placeholder: bool = False
+
+
+class Document(_Strict):
+    """A document delegates can open: a link, or a file next to the event file."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
+    title: LocalizedText
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    file: str | None = None
+    placeholder: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Document:
+        if self.url and self.file:
+            raise ValueError(f"document {self.id}: give url or file, not both")
+        return self
+
+
+class Contact(_Strict):
+    name: str
+    role: LocalizedText = {}
+    email: str | None = None
+    phone: str | None = None
+    telegram: str | None = Field(default=None, pattern=r"^@[A-Za-z0-9_]{5,32}$")
+
+
+class Topic(StrEnum):
+    """A section of the event file that answers a FAQ entry."""
+
+    DATES = "dates"
+    VENUE = "venue"
+    DEADLINE = "deadline"
+    HOTEL = "hotel"
+    AIRPORT_TRANSFER = "airport_transfer"
+    VISA = "visa"
+    DOCUMENTS = "documents"
+    CONTACTS = "contacts"
+    PROGRAMME = "programme"
+
+
+# Names a FAQ answer may use; they are filled from the event file where the answer is shown.
+ANSWER_FIELDS = frozenset({"dates", "city", "deadline", "changes_deadline", "email"})
+
+
+class FaqEntry(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
+    question: LocalizedText
+    answer: LocalizedText = {}
+    topic: Topic | None = None
+    # Other ways delegates ask, per language: only used to recognise typed questions.
+    variants: dict[str, tuple[str, ...]] = {}
+    placeholder: bool = False
+
+    @model_validator(mode="after")
+    def _answered(self) -> FaqEntry:
+        if bool(self.answer) == (self.topic is not None):
+            raise ValueError(f"faq {self.id}: give either an answer or a topic")
+        if FALLBACK_LANGUAGE not in self.question:
+            raise ValueError(f"faq {self.id}: the question needs an English text")
+        for language, text in self.answer.items():
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+            if names - ANSWER_FIELDS:
+                raise ValueError(
+                    f"faq {self.id}.answer.{language}: unknown {{{', '.join(sorted(names - ANSWER_FIELDS))}}}; "
+                    f"known: {', '.join(sorted(ANSWER_FIELDS))}"
+                )
+        return self
+
+
+class Reminders(_Strict):
+    """Reminders to people who started registering and did not confirm."""
+
+    # Sent on each of these days before the registration deadline's day, at `at` (event time).
+    days_before_deadline: tuple[int, ...] = ()
+    at: time = time(10, 0)
+
+    @field_validator("days_before_deadline")
+    @classmethod
+    def _sensible_days(cls, days: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 0 <= day <= 365 for day in days) or len(set(days)) != len(days):
+            raise ValueError("distinct numbers of days between 0 and 365")
+        return days
 
 
 class GenderBalancePolicy(StrEnum):
@@ -81,6 +220,13 @@ class Event(_Strict):
     usual_countries: tuple[str, ...] = ()
     venue: Place | None = None
     hotel: Place | None = None
+    programme: Programme = Programme()
+    airport_transfer: Notice | None = None
+    visa: Notice | None = None
+    documents: tuple[Document, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    faq: tuple[FaqEntry, ...] = ()
+    reminders: Reminders = Reminders()
 
     @field_validator("timezone")
     @classmethod
@@ -112,6 +258,16 @@ class Event(_Strict):
             raise ValueError("name needs an English text")
         if not self.roles:
             raise ValueError("at least one participation role is needed")
+        days = [day.date for day in self.programme.days]
+        if any(not self.starts_on <= day <= self.ends_on for day in days) or len(set(days)) != len(days):
+            raise ValueError("programme days must be distinct days of the event")
+        for kind, ids in (
+            ("session", [s.id for _, s in self.programme.sessions()]),
+            ("faq", [entry.id for entry in self.faq]),
+            ("document", [document.id for document in self.documents]),
+        ):
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"{kind} ids must be unique")
         return self
 
     @property
@@ -123,6 +279,12 @@ class Event(_Strict):
 
     def dietary(self, option_id: str) -> Option | None:
         return next((option for option in self.dietary_options if option.id == option_id), None)
+
+    def faq_entry(self, entry_id: str) -> FaqEntry | None:
+        return next((entry for entry in self.faq if entry.id == entry_id), None)
+
+    def document(self, document_id: str) -> Document | None:
+        return next((document for document in self.documents if document.id == document_id), None)
 
 
 class EventFileError(SystemExit):
@@ -137,8 +299,12 @@ def load_event(path: Path) -> Event:
     except yaml.YAMLError as error:
         raise EventFileError(f"Event file {path} is not valid YAML: {error}") from None
     try:
-        return Event.model_validate(raw)
+        event = Event.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top)"
         raise EventFileError(f"Event file {path}: {where}: {first['msg']}") from None
+    for document in event.documents:
+        if document.file and not (path.parent / document.file).is_file():
+            raise EventFileError(f"Event file {path}: documents.{document.id}.file: no file {document.file}")
+    return event

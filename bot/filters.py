@@ -14,9 +14,17 @@ from bot.services.staff import StaffService
 
 class StaffOnly(BaseFilter):
     async def __call__(
-        self, _event: TelegramObject, event_from_user: User | None, staff: StaffService
+        self,
+        _event: TelegramObject,
+        event_from_user: User | None,
+        staff: StaffService,
+        is_staff: bool | None = None,
     ) -> bool:
-        return event_from_user is not None and await staff.is_staff(event_from_user.id)
+        if event_from_user is None:
+            return False
+        if is_staff is not None:  # looked up once for the update by LanguageMiddleware
+            return is_staff
+        return await staff.is_staff(event_from_user.id)
 
 
 class AdminOnly(BaseFilter):

@@ -3,7 +3,18 @@
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, utcnow
@@ -14,6 +25,9 @@ class RegistrationStatus(StrEnum):
     # Accepted after the deadline, waiting for the organisers' decision.
     PENDING = "pending"
     WITHDRAWN = "withdrawn"
+    # The delegate asked to be forgotten, or the retention period ended: the row stays for the
+    # counts, every personal field is cleared (bot/services/privacy.py).
+    ERASED = "erased"
 
 
 class Gender(StrEnum):
@@ -23,15 +37,49 @@ class Gender(StrEnum):
     UNDISCLOSED = "undisclosed"
 
 
+def _partial(name: str, column: str) -> Index:
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, "event_id", "status", sqlite_where=where, postgresql_where=where)
+
+
+HEADCOUNT_INDEXES = (
+    Index(
+        "ix_registration_breakdown",
+        "event_id",
+        "status",
+        "gender",
+        "role",
+        "language",
+        "hotel_needed",
+        "visa_needed",
+    ),
+    Index("ix_registration_country", "event_id", "country", "status"),
+    Index("ix_registration_delegation", "event_id", "delegation_id", "status"),
+    Index("ix_registration_dietary", "event_id", "dietary", "status"),
+    Index("ix_registration_stay", "event_id", "hotel_needed", "arrival_date", "departure_date", "status"),
+    Index("ix_registration_arrival", "event_id", "arrival_date", "arrival_time", "status"),
+    Index("ix_registration_departure", "event_id", "departure_date", "departure_time", "status"),
+    Index("ix_registration_checked_in", "event_id", "checked_in_at", "status"),
+    _partial("ix_registration_dietary_notes", "dietary_notes"),
+    _partial("ix_registration_accessibility", "accessibility"),
+)
+
+
 class Registration(SQLModel, table=True):
     __tablename__ = "registration"
-    __table_args__ = (UniqueConstraint("event_id", "user_id", name="uq_registration_event_user"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id", name="uq_registration_event_user"),
+        # Headcounts (bot/services/headcount.py): each breakdown is read from a covering index in
+        # its GROUP BY order, so it stays fast at 100,000 registrations on SQLite and PostgreSQL.
+        *HEADCOUNT_INDEXES,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(max_length=40, index=True)
-    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
-    code: str = Field(max_length=12, unique=True)
-    checkin_token: str = Field(max_length=32, unique=True)
+    # None once erased, like the code and the check-in token.
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+    code: str | None = Field(default=None, max_length=12, unique=True)
+    checkin_token: str | None = Field(default=None, max_length=32, unique=True)
     # Plain strings rather than database enums: adding a status needs no type migration.
     status: RegistrationStatus = Field(
         default=RegistrationStatus.REGISTERED, sa_column=Column(String(16), nullable=False)
@@ -59,7 +107,8 @@ class Registration(SQLModel, table=True):
     hotel_needed: bool = False
     visa_needed: bool = False
     nationality: str | None = Field(default=None, max_length=2)
-    passport_number: str | None = Field(default=None, max_length=20)
+    # Ciphertext (bot/services/crypto.py): a Fernet token of the number.
+    passport_number: str | None = Field(default=None, max_length=255)
     # Comma-separated ids of the event file's dietary options, then anything typed.
     dietary: str | None = Field(default=None, max_length=200)
     dietary_notes: str | None = Field(default=None, max_length=500)
@@ -68,3 +117,24 @@ class Registration(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+    # Delegations (bot/services/delegations.py).
+    delegation_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey("delegation.id", name="fk_registration_delegation_id", ondelete="SET NULL"),
+        ),
+    )
+    # Designated head by staff; without one, the earliest active member leads the delegation.
+    delegation_head: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    # Pending because joining would have unbalanced the delegation (gender_balance: require).
+    held_for_balance: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    # Check-in at the entrance (bot/services/checkin.py): when, and the staff member's user id.
+    checked_in_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    checked_in_by: int | None = Field(default=None, sa_column=Column(BigInteger))

@@ -22,14 +22,40 @@ from bot.app import build_bot, build_dispatcher
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine, upgrade_schema
 from bot.event import Event, load_event
+from bot.services.crypto import new_key
+from bot.services.registrations import Answers
 from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram
 
 POSTGRES_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+# One Redis database per pytest-xdist worker (15, 14...): tests that empty theirs run side by side.
+REDIS_TEST_URL = f"redis://127.0.0.1:6379/{15 - int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:])}"
 EVENT_FILE = PROJECT_ROOT / "events" / "manila-2024.yaml"
 # Ten days after the invitation letter: registration is open.
 BEFORE_DEADLINE = datetime.fromisoformat("2024-04-20T10:00:00+08:00")
 AFTER_DEADLINE = datetime.fromisoformat("2024-05-20T10:00:00+08:00")
+# Passport numbers are stored encrypted: one key for the whole run.
+PASSPORT_KEY = new_key()
+
+
+def sample_answers(**changes: object) -> Answers:
+    """A delegate's answers to the required questions (Ana Reyes, Akbayan, Philippines); `changes`
+    override or add answers."""
+    values: dict[str, object] = {
+        "language": "en",
+        "consent_version": "2024-04-10",
+        "consent_at": BEFORE_DEADLINE,
+        "full_name": "Ana Reyes",
+        "gender": "woman",
+        "country": "PH",
+        "organisation": "Akbayan",
+        "position": "International Secretary",
+        "role": "delegate",
+        "email": "ana@example.org",
+        "phone": "+639171234567",
+    }
+    values.update(changes)
+    return Answers.model_validate(values)
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +103,7 @@ def make_settings(**overrides: object) -> Settings:
         "event_clock": BEFORE_DEADLINE,
         "admin_ids": frozenset({900}),
         "redis_url": None,
+        "passport_key": PASSPORT_KEY,
         "_env_file": None,
     }
     values.update(overrides)

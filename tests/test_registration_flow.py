@@ -8,14 +8,19 @@ from sqlmodel import select
 from bot.db import create_session_factory
 from bot.i18n import get_i18n
 from bot.i18n import gettext as _
+from bot.services.crypto import PassportCipher
 from models import Registration, RegistrationStatus
 from tests.chat import Chat
-from tests.conftest import AFTER_DEADLINE, make_settings
+from tests.conftest import AFTER_DEADLINE, PASSPORT_KEY, make_settings
 
 
 async def stored(engine) -> list[Registration]:
     async with create_session_factory(engine)() as session:
         return list((await session.exec(select(Registration))).all())
+
+
+def decrypt(token: str) -> str:
+    return PassportCipher([PASSPORT_KEY]).decrypt(token)
 
 
 def translated(msgid: str, language: str) -> str:
@@ -92,7 +97,7 @@ async def test_full_registration_in_english(app, engine):
     await chat.press("Confirm")
     [registration] = await stored(engine)
     assert registration.status == RegistrationStatus.REGISTERED
-    assert registration.phone == "+639171234567" and registration.passport_number == "P1234567A"
+    assert registration.phone == "+639171234567" and decrypt(registration.passport_number) == "P1234567A"
     assert registration.arrival_flight == "PR 431" and registration.departure_flight is None
     assert registration.dietary == "halal" and registration.language == "en"
     assert registration.consent_version == "2024-04-10" and registration.consent_at is not None
@@ -142,7 +147,9 @@ async def test_change_after_registering(app, engine):
     await chat.send("P7654321")
     await chat.tap("save")
     [registration] = await stored(engine)
-    assert registration.position == "Secretary General" and registration.passport_number == "P7654321"
+    assert (
+        registration.position == "Secretary General" and decrypt(registration.passport_number) == "P7654321"
+    )
     assert any("changes are saved" in text for text in chat.texts_since(0))
     assert chat.fake.calls_of("sendPhoto").__len__() == 1, "no second ticket for a change"
 

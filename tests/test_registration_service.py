@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from bot.db import create_session_factory
+from bot.services.crypto import PassportCipher
 from bot.services.registrations import (
     CODE_ALPHABET,
     Answers,
@@ -16,33 +17,26 @@ from bot.services.registrations import (
     registration_window,
 )
 from models import RegistrationStatus
-from tests.conftest import AFTER_DEADLINE, BEFORE_DEADLINE
+from tests.conftest import AFTER_DEADLINE, BEFORE_DEADLINE, PASSPORT_KEY
+from tests.conftest import sample_answers as answers_of_ana
+
+MARIE = {
+    "language": "fr",
+    "full_name": "Marie Chris Cabreros",
+    "email": "marie@example.org",
+    "visa_needed": True,
+    "nationality": "PH",
+    "passport_number": "P1234567A",
+}
 
 
 def sample_answers(**changes) -> Answers:
-    values = {
-        "language": "fr",
-        "consent_version": "2024-04-10",
-        "consent_at": BEFORE_DEADLINE,
-        "full_name": "Marie Chris Cabreros",
-        "gender": "woman",
-        "country": "PH",
-        "organisation": "Akbayan",
-        "position": "International Secretary",
-        "role": "delegate",
-        "email": "marie@example.org",
-        "phone": "+639171234567",
-        "visa_needed": True,
-        "nationality": "PH",
-        "passport_number": "P1234567A",
-    }
-    values.update(changes)
-    return Answers.model_validate(values)
+    return answers_of_ana(**{**MARIE, **changes})
 
 
 @pytest.fixture
 def service(engine, event) -> RegistrationService:
-    return RegistrationService(create_session_factory(engine), event)
+    return RegistrationService(create_session_factory(engine), event, PassportCipher([PASSPORT_KEY]))
 
 
 async def test_register_once_with_readable_code(service):
@@ -101,7 +95,7 @@ async def test_deadline(service, event):
 
 async def test_late_registration_is_pending(engine, event):
     late_event = event.model_copy(update={"allow_late_registration": True})
-    service = RegistrationService(create_session_factory(engine), late_event)
+    service = RegistrationService(create_session_factory(engine), late_event, PassportCipher([PASSPORT_KEY]))
     registration, created = await service.register(13, sample_answers(), AFTER_DEADLINE)
     assert created and registration.status == RegistrationStatus.PENDING
 

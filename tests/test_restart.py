@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import build_bot, build_dispatcher
 from bot.config import PROJECT_ROOT
-from tests.conftest import BEFORE_DEADLINE, App
+from tests.conftest import BEFORE_DEADLINE, PASSPORT_KEY, App
 from tests.test_registration_flow import stored
 
 
@@ -45,7 +45,7 @@ async def test_new_dispatcher_and_storage_continue_the_dialogue(settings, engine
     await second.bot.session.close()
 
 
-async def start_bot_process(fake, database_url: str) -> asyncio.subprocess.Process:
+async def start_bot_process(fake, database_url: str, **settings: str) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "BOT_TOKEN": "123456:TEST-token",
@@ -53,7 +53,9 @@ async def start_bot_process(fake, database_url: str) -> asyncio.subprocess.Proce
         "DATABASE_URL": database_url,
         "EVENT_CLOCK": BEFORE_DEADLINE.isoformat(),
         "REDIS_URL": "",
+        "PASSPORT_KEY": PASSPORT_KEY,
         "LOG_LEVEL": "WARNING",
+        **settings,
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,

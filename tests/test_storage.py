@@ -8,8 +8,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.db import create_session_factory
 from bot.storage import KEY_BUILDER, SQLStorage, create_storage
-
-REDIS_URL = "redis://127.0.0.1:6379/15"
+from tests.conftest import REDIS_TEST_URL
 
 
 def key(destiny: str = "default") -> StorageKey:
@@ -42,7 +41,7 @@ async def test_sql_storage_round_trip_and_survives_new_instance(engine):
 
 @pytest.mark.redis
 async def test_redis_storage_round_trip():
-    storage = create_storage(REDIS_URL, session_factory=None)
+    storage = create_storage(REDIS_TEST_URL, session_factory=None)
     assert isinstance(storage, RedisStorage) and storage.key_builder is KEY_BUILDER
     try:
         await check_round_trip(storage)

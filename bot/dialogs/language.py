@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from aiogram.types import CallbackQuery
-from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Select
 
 from bot.dialogs.states import LanguageSG
 from bot.dialogs.widgets import UNEXPECTED_INPUT, T, choices, language_choices
-from bot.i18n import N_, get_i18n, supported_languages
+from bot.i18n import N_, get_i18n, language_name, supported_languages
+from bot.i18n import gettext as _
 from bot.services.users import UserService
 
 
@@ -22,7 +23,12 @@ async def _on_pick(callback: CallbackQuery, _w: Select, manager: DialogManager, 
     users: UserService = manager.middleware_data["users"]
     await users.set_language(callback.from_user.id, code)
     get_i18n().current_locale = code
-    await manager.done()
+    if len(manager.current_stack().intents) > 1:
+        await manager.done()  # the dialogue underneath is shown again, in the new language
+        return
+    # Nothing underneath: the picker becomes the confirmation, in the new language.
+    await callback.message.edit_text(_("✅ Language: {language}").format(language=language_name(code)))
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
 
 
 def language_dialog() -> Dialog:

@@ -39,7 +39,9 @@ async def _view_getter(
         "registered": True,
         "code": registration.code,
         "status": _(STATUS_LABELS[registration.status]),
-        "summary": render_answers(answers_of(registration), conference, language),
+        "summary": render_answers(
+            registrations.passports.for_display(answers_of(registration)), conference, language
+        ),
         "can_change": can_change,
         "closed": not can_change,
         "changes_deadline": fmt_date(conference.changes_deadline.date(), language, "long"),

@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from aiogram.enums import ContentType
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import Button, Group, Multiselect, Row, Select
@@ -27,6 +27,7 @@ from bot.dialogs.states import MyRegistrationSG, RegistrationSG
 from bot.dialogs.widgets import (
     UNEXPECTED_INPUT,
     T,
+    answer_taking_keyboard_away,
     choices,
     current_language,
     language_choices,
@@ -43,8 +44,11 @@ from bot.i18n import (
     supported_languages,
 )
 from bot.i18n import gettext as _
+from bot.membership import join_delegation
 from bot.services import answers as parse
 from bot.services.answers import InvalidAnswer
+from bot.services.audiences import AudienceService
+from bot.services.crypto import PassportCipher
 from bot.services.registrations import (
     Answers,
     RegistrationClosed,
@@ -136,9 +140,11 @@ async def _advance(manager: DialogManager) -> None:
     """Next unanswered question; once the review was reached, back to it after each change."""
     answers = _answers(manager)
     editing = manager.dialog_data.get("editing", False)
+    # Answers given by an invitation (party and country of a delegation) are not asked again.
+    prefilled = manager.dialog_data.get("prefilled", ())
     index = STATES.index(manager.current_context().state)
     for state, key in FLOW[index + 1 :]:
-        if _skipped(state, answers) or (editing and not _missing(state, key, answers)):
+        if _skipped(state, answers) or ((editing or key in prefilled) and not _missing(state, key, answers)):
             continue
         await manager.switch_to(state)
         return
@@ -169,7 +175,10 @@ BACK = Button(T(N_("⬅️ Back")), id="back", on_click=_go_back)
 def _text_step(state: Any, prompt: str, on_text, *widgets: Any, getter=None, markup_factory=None) -> Window:
     """A window answered by typing; `on_text` parses the text and stores the answer."""
 
-    async def _on_success(message: Message, _widget: TextInput, manager: DialogManager, text: str) -> None:
+    async def _on_success(message: Message, widget: TextInput, manager: DialogManager, text: str) -> None:
+        # TextInput keeps the raw text in the stored widget data: only the parsed answer is kept
+        # (a passport number would otherwise sit there in clear).
+        manager.current_context().widget_data.pop(widget.widget_id, None)
         try:
             await on_text(message, manager, text)
         except InvalidAnswer as error:
@@ -198,6 +207,12 @@ def _store(key: str, parser):
         await _remember(manager, **{key: parser(text)})
 
     return _on_text
+
+
+async def _store_passport(_message: Message, manager: DialogManager, text: str) -> None:
+    """Encrypted from the start: the dialogue data is stored too (bot/services/crypto.py)."""
+    passports: PassportCipher = manager.middleware_data["passports"]
+    await _remember(manager, passport_number=passports.encrypt(parse.parse_passport(text)))
 
 
 # --- language and consent ---------------------------------------------------------------
@@ -245,6 +260,8 @@ async def _on_decline(callback: CallbackQuery, _button: Button, manager: DialogM
             "write to {email}. You can change your mind at any time with /start."
         ).format(email=escape(event.contact_email))
     )
+    audiences: AudienceService = manager.middleware_data["audiences"]
+    await audiences.registration_declined(callback.from_user.id)
     await manager.done(show_mode=ShowMode.NO_UPDATE)
 
 
@@ -314,11 +331,7 @@ async def _on_role(_c: CallbackQuery, _w: Select, manager: DialogManager, role: 
 
 async def _store_phone(message: Message, manager: DialogManager, raw: str) -> None:
     phone = parse.parse_phone(raw, _answers(manager).get("country"))
-    # The confirmation takes the share-contact keyboard away; aiogram-dialog would otherwise send
-    # a bare "..." message to do it.
-    await message.answer(_("📱 Saved: {phone}").format(phone=phone), reply_markup=ReplyKeyboardRemove())
-    manager.current_stack().last_reply_keyboard = False
-    manager.show_mode = ShowMode.SEND
+    await answer_taking_keyboard_away(message, manager, _("📱 Saved: {phone}").format(phone=phone))
     await _remember(manager, phone=phone)
 
 
@@ -349,9 +362,7 @@ def _travel_steps(prefix: str) -> list[Window]:
 
     async def _date_getter(conference: Event, **_kw) -> dict:
         language = current_language()
-        return {
-            "days": [(day.isoformat(), fmt_date(day, language, "EEE d MMM")) for day in _choices(conference)]
-        }
+        return {"days": [(day.isoformat(), fmt_date(day, language, "MMMEd")) for day in _choices(conference)]}
 
     async def _store_date(manager: DialogManager, day: date | None) -> None:
         answers = _answers(manager)
@@ -472,12 +483,14 @@ async def _no_accessibility(_c: CallbackQuery, _b: Button, manager: DialogManage
 # --- review and confirm --------------------------------------------------------------------
 
 
-async def _review_getter(dialog_manager: DialogManager, conference: Event, **_kw) -> dict:
+async def _review_getter(
+    dialog_manager: DialogManager, conference: Event, passports: PassportCipher, **_kw
+) -> dict:
     language = current_language()
     # /language may have changed it since the first question.
     _answers(dialog_manager)["language"] = language
     return {
-        "summary": render_answers(_answers(dialog_manager), conference, language),
+        "summary": render_answers(passports.for_display(_answers(dialog_manager)), conference, language),
         "fields": [(field, "✏️ " + _(label)) for field, label in FIELD_LABELS.items()],
         "is_new": dialog_manager.dialog_data.get("registration_id") is None,
         "is_change": dialog_manager.dialog_data.get("registration_id") is not None,
@@ -496,6 +509,7 @@ async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogM
     now = clock.now()
     answers = Answers.model_validate(_answers(manager))
     registration_id = manager.dialog_data.get("registration_id")
+    delegation_id = manager.dialog_data.get("delegation_id")
     try:
         if registration_id is None:
             registration, created = await registrations.register(callback.from_user.id, answers, now)
@@ -509,6 +523,10 @@ async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogM
     if registration_id is None and created:
         log.info("registration stored", extra={"registration_id": registration.id})
         await send_ticket(callback.bot, callback.message.chat.id, registration, event)
+        # Invited by a delegation's link, or registering again after withdrawing from one.
+        delegation_id = delegation_id or registration.delegation_id
+        if delegation_id is not None:
+            await join_delegation(callback.bot, manager.middleware_data, registration, delegation_id)
     elif registration_id is not None:
         await callback.message.answer(_("✅ Your changes are saved."))
     await manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
@@ -610,7 +628,7 @@ def registration_dialog() -> Dialog:
         _text_step(
             S.passport,
             N_("For the visa letter: what is your <b>passport number</b>?"),
-            _store("passport_number", parse.parse_passport),
+            _store_passport,
         ),
         _text_step(
             S.dietary,
@@ -657,14 +675,26 @@ def registration_dialog() -> Dialog:
     )
 
 
-async def begin_registration(message: Message, manager: DialogManager) -> None:
-    """Start a new registration, or say politely that registration is closed."""
+async def begin_registration(
+    message: Message, manager: DialogManager, data: dict[str, Any] | None = None
+) -> None:
+    """Start a new registration, or say politely that registration is closed.
+
+    `data` starts the dialogue with answers already given and the keys of `dialog_data` that go
+    with them (an invitation to a delegation gives `answers`, `prefilled` and `delegation_id`).
+    """
     event: Event = manager.middleware_data["conference"]
     clock: Clock = manager.middleware_data["clock"]
     if registration_window(event, clock.now()) is RegistrationWindow.CLOSED:
         await message.answer(_closed_text(event))
         return
-    await manager.start(S.language, data={"answers": {}}, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+    # Remembered for the "unfinished registrations" audience and the deadline reminders.
+    audiences: AudienceService = manager.middleware_data["audiences"]
+    # The chat, not `manager.event`: from a stale button that is an error event without a user.
+    await audiences.registration_started(message.chat.id, current_language(), clock.now())
+    await manager.start(
+        S.language, data={"answers": {}, **(data or {})}, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
+    )
 
 
 def _closed_text(event: Event) -> str:

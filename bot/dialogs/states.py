@@ -34,3 +34,57 @@ class MyRegistrationSG(StatesGroup):
 
 class LanguageSG(StatesGroup):
     pick = State()
+
+
+class ForgetSG(StatesGroup):
+    confirm = State()
+
+
+class PurgeSG(StatesGroup):
+    confirm = State()
+
+
+class BroadcastSG(StatesGroup):
+    audience = State()
+    audience_value = State()
+    text = State()
+    variants = State()
+    variant_text = State()
+    preview = State()
+    schedule = State()
+    schedule_confirm = State()
+
+
+class InviteSG(StatesGroup):
+    party = State()
+    country = State()
+    size = State()
+    confirm = State()
+    done = State()
+
+
+class DelegationsSG(StatesGroup):
+    list = State()
+    detail = State()
+
+
+class StaffSG(StatesGroup):
+    list = State()
+    add = State()
+    revoke = State()
+
+
+class ProgrammeSG(StatesGroup):
+    days = State()
+    day = State()
+    session = State()
+
+
+class InfoSG(StatesGroup):
+    menu = State()
+    topic = State()
+
+
+class FaqSG(StatesGroup):
+    list = State()
+    answer = State()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
@@ -13,9 +14,18 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 from bot.handlers.start import show_home
 from bot.i18n import DEFAULT_LANGUAGE, get_i18n
 from bot.i18n import gettext as _
+from bot.outage import database_outage
 from bot.services.registrations import RegistrationService
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class UpdateOutcome:
+    """Given with each update in webhook mode: a failed update is answered non-2xx, so that
+    Telegram delivers it again (the user was told to try again; the retry may well succeed)."""
+
+    failed: bool = False
 
 
 async def _in_user_language(handler, error: ErrorEvent, data: dict):
@@ -25,6 +35,7 @@ async def _in_user_language(handler, error: ErrorEvent, data: dict):
 
 def errors_router() -> Router:
     router = Router(name="errors")
+    router.errors.outer_middleware(database_outage)
     router.errors.middleware(_in_user_language)
 
     @router.errors(ExceptionTypeFilter(UnknownIntent, UnknownState, OutdatedIntent))
@@ -43,8 +54,10 @@ def errors_router() -> Router:
             await show_home(message, dialog_manager, registrations)
 
     @router.errors()
-    async def unexpected(error: ErrorEvent) -> None:
+    async def unexpected(error: ErrorEvent, update_outcome: UpdateOutcome | None = None) -> None:
         log.exception("update %s failed", error.update.update_id, exc_info=error.exception)
+        if update_outcome is not None:
+            update_outcome.failed = True
         update = error.update
         text = _("Sorry, something went wrong on our side. Please try again in a moment.")
         if update.callback_query is not None:

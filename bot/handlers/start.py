@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.dialogs.registration import begin_registration
 from bot.dialogs.states import LanguageSG, MyRegistrationSG
+from bot.handlers.questions import answer_question
 from bot.i18n import gettext as _
 from bot.services.registrations import RegistrationService
 
@@ -46,6 +48,12 @@ async def show_home(message: Message, manager: DialogManager, registrations: Reg
         await begin_registration(message, manager)
 
 
+async def answer_invalid_link(message: Message, manager: DialogManager) -> None:
+    """What any unknown, expired or not-for-you deep link gets: nothing about what it was."""
+    await message.answer(_("This link is not valid or has expired. Here is where you are:"))
+    await show_home(message, manager, manager.middleware_data["registrations"])
+
+
 def commands_router() -> Router:
     router = Router(name="delegate-commands")
     router.message.filter(F.chat.type == "private")
@@ -64,7 +72,8 @@ def commands_router() -> Router:
                 handler, value = found
                 await handler(message, value, dialog_manager)
                 return
-            await message.answer(_("This link is not valid or has expired. Here is where you are:"))
+            await answer_invalid_link(message, dialog_manager)
+            return
         await show_home(message, dialog_manager, registrations)
 
     @router.message(Command("me"))
@@ -100,6 +109,13 @@ def help_text() -> str:
         "/start – register, or see where you are\n"
         "/me – your registration: see, change or withdraw it\n"
         "/language – change the language\n"
+        "/programme – the programme, and what is on now\n"
+        "/info – venue, hotel, airport transfer, visa, documents, contact\n"
+        "/venue – where it takes place, on the map\n"
+        "/faq – frequently asked questions (or just type your question)\n"
+        "/privacy – how your data is used\n"
+        "/mydata – everything stored about you\n"
+        "/forget – erase your data\n"
         "/help – this list"
     )
 
@@ -110,7 +126,16 @@ def fallback_router() -> Router:
     router.message.filter(F.chat.type == "private")
 
     @router.message()
-    async def outside_dialogue(message: Message) -> None:
+    async def outside_dialogue(message: Message, **data: Any) -> None:
+        if message.text:
+            await answer_question(message, data)  # a question, in any language
+            return
         await message.answer(_("I did not understand that.") + "\n\n" + help_text())
+
+    @router.callback_query()
+    async def unknown_button(callback: CallbackQuery) -> None:
+        """A button nothing handles (forged, someone else's, or of a closed dialogue): an answer
+        stops the client's spinner, and it is the same whatever the button was."""
+        await callback.answer(_("This button is no longer active."))
 
     return router

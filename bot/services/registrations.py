@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from bot.db import SessionFactory
 from bot.event import Event
+from bot.services.crypto import PassportCipher
 from models import Gender, Registration, RegistrationStatus
 
 # Read aloud without confusion: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
@@ -55,6 +56,7 @@ class Answers(BaseModel):
     hotel_needed: bool = False
     visa_needed: bool = False
     nationality: str | None = None
+    # Encrypted in the dialogue data; a number given in clear is encrypted when stored.
     passport_number: str | None = None
     dietary: str | None = None
     dietary_notes: str | None = None
@@ -95,9 +97,15 @@ class RegistrationClosed(Exception):
 
 
 class RegistrationService:
-    def __init__(self, sessions: SessionFactory, event: Event):
+    def __init__(self, sessions: SessionFactory, event: Event, passports: PassportCipher):
         self._sessions = sessions
         self.event = event
+        self.passports = passports
+
+    def _stored_values(self, answers: Answers) -> dict[str, Any]:
+        values = answers.without_visa_details().model_dump()
+        values["passport_number"] = self.passports.seal(values["passport_number"])
+        return values
 
     async def get(self, user_id: int) -> Registration | None:
         async with self._sessions() as session:
@@ -123,7 +131,7 @@ class RegistrationService:
         if window is Window.CLOSED:
             raise RegistrationClosed
         status = RegistrationStatus.REGISTERED if window is Window.OPEN else RegistrationStatus.PENDING
-        values = answers.without_visa_details().model_dump()
+        values = self._stored_values(answers)
         for _ in range(5):
             existing = await self.get(user_id)
             if existing is not None and existing.status != RegistrationStatus.WITHDRAWN:
@@ -161,7 +169,7 @@ class RegistrationService:
             registration = await session.get(Registration, registration_id)
             if registration is None:
                 raise LookupError(registration_id)
-            registration.sqlmodel_update({**answers.without_visa_details().model_dump(), "updated_at": now})
+            registration.sqlmodel_update({**self._stored_values(answers), "updated_at": now})
             session.add(registration)
             await session.commit()
             await session.refresh(registration)

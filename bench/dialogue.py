@@ -1,0 +1,396 @@
+"""Dialogue throughput: N delegates register at once with the bot in its own process.
+
+Each simulated delegate goes through the whole registration (20 updates: /start, language,
+consent, every question, confirm) against the fake Bot API, waiting for the bot's answer to
+each step before the next. Two loads:
+
+- saturated: no pause between answers, every delegate at once; gives updates per second;
+- paced: each delegate pauses 0.5-1.5 s between answers (people reading and typing); gives
+  the time from update to reply that people feel.
+
+The latency of a step is the time from pushing the update to the fake receiving the bot's
+request that shows the next question (a send or an edit of that chat). The baseline is a bare
+aiogram echo bot (bench/echo_bot.py) under the same load on the same fake server.
+Also measured: start-up time to the first getUpdates and resident memory (the footprint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench import common
+from bench.common import (
+    BenchTelegram,
+    BotProcess,
+    ProcessStats,
+    Table,
+    bot_command,
+    bot_process,
+    database,
+    machine_busy,
+    p50,
+    percentile,
+    process_stats,
+    widget_ids,
+)
+from bot.db import create_engine
+from models import Registration
+from tests.fake_telegram import StoredMessage
+
+Expect = Callable[[StoredMessage | None], bool]
+STEP_TIMEOUT = 60.0
+
+
+def shows(widget: str) -> Expect:
+    return lambda message: widget in widget_ids(message)
+
+
+def shows_only(*widgets: str) -> Expect:
+    return lambda message: widget_ids(message) == set(widgets)
+
+
+def asks_for_contact(message: StoredMessage | None) -> bool:
+    return message is not None and "keyboard" in (message.reply_markup or {})
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # "text" or "tap" (widget data, e.g. "g:woman")
+    value: str
+    reply: Expect  # holds once the bot has shown the next question
+
+
+def registration_steps(delegate: int) -> list[Step]:
+    """What a delegate answers, and what the bot shows next (by widget ids, whatever the wording)."""
+    return [
+        Step("text", "/start", shows("lang")),
+        Step("tap", "lang:en", shows("agree")),
+        Step("tap", "agree", shows_only("back")),  # full name
+        Step("text", "Ana Reyes", shows("g")),
+        Step("tap", "g:woman", shows("c")),
+        Step("tap", "c:PH", shows_only("back")),  # organisation
+        Step("text", "Akbayan Citizens' Action Party", shows_only("back")),  # position
+        Step("text", "International Secretary", shows("r")),
+        Step("tap", "r:delegate", shows_only("back")),  # email
+        Step("text", f"delegate{delegate}@example.org", asks_for_contact),
+        Step("text", "+63 917 123 4567", shows("d")),
+        Step("tap", "d:2024-07-29", shows_only("back")),  # arrival time
+        Step("text", "14:35", shows("unknown")),
+        Step("text", "PR 431", shows("d")),  # departure day
+        Step("tap", "none", shows("yes")),  # hotel
+        Step("tap", "no", shows("yes")),  # visa
+        Step("tap", "no", shows("diet")),
+        Step("tap", "done", shows_only("none", "back")),  # accessibility
+        Step("tap", "none", shows("confirm")),
+        Step("tap", "confirm", shows("change")),  # ticket sent, then /me
+    ]
+
+
+STEPS_PER_DELEGATE = len(registration_steps(0))
+
+
+def echo_steps(delegate: int) -> list[Step]:
+    """The same number of updates for the echo bot; its answer is the text sent."""
+
+    def echoed(text: str) -> Expect:
+        return lambda message: message is not None and message.text == text
+
+    return [Step("text", f"{delegate}: {n}", echoed(f"{delegate}: {n}")) for n in range(STEPS_PER_DELEGATE)]
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    # Share of the run's time each was busy, in cores (2 = the whole machine).
+    machine_cores: float = 0.0
+    bench_cores: float = 0.0
+    bot_cores: float = 0.0
+
+    @property
+    def updates_per_s(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else float("nan")
+
+    def p50_ms(self) -> float:
+        return p50(self.latencies) * 1000
+
+    def p99_ms(self) -> float:
+        return percentile(self.latencies, 0.99) * 1000
+
+
+def _tap_update(fake: BenchTelegram, user_id: int, widget_data: str) -> dict:
+    message = fake.last_message(user_id)
+    assert message is not None
+    for row in message.inline_keyboard:
+        for button in row:
+            if button.get("callback_data", "").split("\x1d", 1)[-1] == widget_data:
+                return fake.callback_update(user_id, message.message_id, button["callback_data"])
+    raise AssertionError(f"no button {widget_data!r} in {sorted(widget_ids(message))}")
+
+
+async def delegate(
+    fake: BenchTelegram,
+    user_id: int,
+    steps: list[Step],
+    think: Callable[[], float],
+    result: LoadResult,
+) -> None:
+    for number, step in enumerate(steps):
+        pause = think()
+        if pause:
+            await asyncio.sleep(pause)
+        try:
+            if step.kind == "text":
+                update = fake.message_update(user_id, step.value)
+            else:
+                update = _tap_update(fake, user_id, step.value)
+            latency = await fake.push_and_wait(user_id, update, step.reply, STEP_TIMEOUT)
+        except (TimeoutError, AssertionError) as error:
+            last = fake.last_message(user_id)
+            result.failures.append(
+                f"user {user_id} step {number} ({step.value}): {type(error).__name__} {error}; "
+                f"last message: {(last.text or last.caption or '')[:80] if last else None!r} "
+                f"buttons {sorted(widget_ids(last))}"
+            )
+            return
+        result.latencies.append(latency)
+
+
+async def run_load(
+    fake: BenchTelegram,
+    first_user: int,
+    delegates: int,
+    script: Callable[[int], list[Step]],
+    think: Callable[[], float],
+) -> LoadResult:
+    result = LoadResult()
+    users = range(first_user, first_user + delegates)
+    for user_id in users:
+        fake.user(user_id, first_name="Ana", language_code="en")
+    started, machine, bench = time.monotonic(), machine_busy()[0], process_stats(os.getpid()).cpu_s
+    await asyncio.gather(*(delegate(fake, u, script(u), think, result) for u in users))
+    result.seconds = time.monotonic() - started
+    result.machine_cores = (machine_busy()[0] - machine) / result.seconds
+    result.bench_cores = (process_stats(os.getpid()).cpu_s - bench) / result.seconds
+    fake.forget_calls()
+    return result
+
+
+def no_pause() -> float:
+    return 0.0
+
+
+def human_pause(rng: random.Random) -> Callable[[], float]:
+    return lambda: rng.uniform(0.5, 1.5)
+
+
+@dataclass
+class BotFigures:
+    """What one bot process did under the loads, and its footprint."""
+
+    name: str
+    startup_s: float
+    at_rest: ProcessStats
+    after: ProcessStats | None = None
+    loads: dict[tuple[str, int], LoadResult] = field(default_factory=dict)
+    cpu_ms_per_update: dict[int, float] = field(default_factory=dict)
+
+
+async def measure(
+    name: str,
+    fake: BenchTelegram,
+    argv: list[str],
+    env: dict[str, str],
+    script: Callable[[int], list[Step]],
+    sizes: list[int],
+    paced: bool,
+    workdir: Path,
+    on_done: Callable[[int], object] | None = None,
+) -> BotFigures:
+    rng = random.Random(8)
+    async with bot_process(fake, argv, env, workdir, name) as bot:
+        assert bot.at_rest is not None
+        figures = BotFigures(name, bot.startup_s, bot.at_rest)
+        first_user = 10_000
+        for size in sizes:
+            before = bot.stats()
+            figures.loads[("saturated", size)] = load = await run_load(
+                fake, first_user, size, script, no_pause
+            )
+            used = bot.stats().cpu_s - before.cpu_s
+            load.bot_cores = used / load.seconds
+            figures.cpu_ms_per_update[size] = used * 1000 / max(1, len(load.latencies))
+            _report_failures(name, load)
+            first_user += size
+            if on_done:
+                await on_done(size - len(load.failures))
+            if paced:
+                before = bot.stats()
+                figures.loads[("paced", size)] = load = await run_load(
+                    fake, first_user, size, script, human_pause(rng)
+                )
+                load.bot_cores = (bot.stats().cpu_s - before.cpu_s) / load.seconds
+                _report_failures(name, load)
+                first_user += size
+        figures.after = bot.stats()
+        _print_progress(figures, bot)
+    return figures
+
+
+def _report_failures(name: str, load: LoadResult) -> None:
+    if load.failures:
+        print(f"  {name}: {len(load.failures)} delegates failed, first: {load.failures[0]}", file=sys.stderr)
+
+
+def _print_progress(figures: BotFigures, bot: BotProcess) -> None:
+    for (mode, size), load in figures.loads.items():
+        print(
+            f"  {figures.name:<22} {mode:<9} {size:>5} delegates: {load.updates_per_s:7.0f} updates/s, "
+            f"p50 {load.p50_ms():6.1f} ms, p99 {load.p99_ms():7.1f} ms, {load.seconds:5.1f} s; "
+            f"bot CPU {load.bot_cores * load.seconds * 1000 / max(1, len(load.latencies)):.2f} ms/update; "
+            f"cores busy: machine {load.machine_cores:.2f}, bot {load.bot_cores:.2f}, "
+            f"fake and delegates {load.bench_cores:.2f}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+async def count_registrations(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return (await connection.execute(select(func.count()).select_from(Registration))).scalar_one()
+    finally:
+        await engine.dispose()
+
+
+async def bench_bot(backend: str, validate: bool, sizes: list[int], paced: bool, workdir: Path) -> BotFigures:
+    async with database(backend) as url, BenchTelegram(validate=validate) as fake:
+        expected = 0
+
+        async def registered(count: int) -> None:
+            nonlocal expected
+            expected += count
+            stored = await count_registrations(url)
+            if stored != expected:
+                raise AssertionError(
+                    f"{backend}: {stored} registrations stored, {expected} delegates confirmed"
+                )
+
+        name = f"bot, {backend}" + ("" if validate else ", lean fake")
+        figures = await measure(
+            name,
+            fake,
+            bot_command(),
+            {"DATABASE_URL": url},
+            registration_steps,
+            sizes,
+            paced,
+            workdir,
+            registered,
+        )
+        fake.assert_no_violations()
+        return figures
+
+
+async def bench_echo(validate: bool, sizes: list[int], paced: bool, workdir: Path) -> BotFigures:
+    async with BenchTelegram(validate=validate) as fake:
+        argv = [sys.executable, str(Path(__file__).with_name("echo_bot.py"))]
+        name = "echo bot" + ("" if validate else ", lean fake")
+        figures = await measure(name, fake, argv, {}, echo_steps, sizes, paced, workdir)
+        fake.assert_no_violations()
+        return figures
+
+
+def throughput_table(bots: list[BotFigures], echo: BotFigures) -> Table:
+    table = Table("Dialogue throughput (registration, 20 updates per delegate)", echo.name)
+    for figures in bots:
+        for (mode, size), load in figures.loads.items():
+            base = echo.loads[(mode, size)]
+            label = f"{figures.name}, {size} delegates, {mode}"
+            if mode == "saturated":
+                table.add(
+                    f"{label}: updates/s",
+                    load.updates_per_s,
+                    base.updates_per_s,
+                    "/s",
+                    "ratio >= 0.5",
+                    load.updates_per_s >= 0.5 * base.updates_per_s,
+                )
+                table.add(
+                    f"{label}: CPU per update",
+                    figures.cpu_ms_per_update[size],
+                    echo.cpu_ms_per_update[size],
+                    "ms",
+                )
+            table.add(f"{label}: p50", load.p50_ms(), base.p50_ms(), "ms")
+            target = size == 100 and mode == "paced"
+            table.add(
+                f"{label}: p99",
+                load.p99_ms(),
+                base.p99_ms(),
+                "ms",
+                "< 50 ms" if target else "",
+                load.p99_ms() < 50 if target else None,
+            )
+            if load.failures:
+                table.rows[-1].note = f"{len(load.failures)} delegates failed"
+    return table
+
+
+def footprint_table(bots: list[BotFigures], echo: BotFigures) -> Table:
+    table = Table("Footprint (bot process)", echo.name)
+    for figures in bots:
+        table.add(f"{figures.name}: start-up to first poll", figures.startup_s, echo.startup_s, "s")
+        table.add(f"{figures.name}: RSS at rest", figures.at_rest.rss_mb, echo.at_rest.rss_mb, "MB")
+        if figures.after and echo.after:
+            table.add(f"{figures.name}: RSS after the loads", figures.after.rss_mb, echo.after.rss_mb, "MB")
+    return table
+
+
+async def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument(
+        "--delegates", type=int, nargs="+", default=[100], help="load sizes (e.g. 100 1000: ~20 min)"
+    )
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--no-paced", dest="paced", action="store_false", help="skip the paced loads")
+    parser.add_argument(
+        "--lean", action="store_true", help="also run bot and echo on the fake without spec validation"
+    )
+    parser.add_argument("--profile", type=Path, help="write py-spy profiles of the bots under load here")
+    args = parser.parse_args(argv)
+    common.PROFILE_DIR = args.profile
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-logs-") as folder:
+        workdir = Path(folder)
+        echo = await bench_echo(True, args.delegates, args.paced, workdir)
+        bots = [await bench_bot(b, True, args.delegates, args.paced, workdir) for b in args.backends]
+        tables = [throughput_table(bots, echo)]
+        if args.lean:
+            lean_echo = await bench_echo(False, args.delegates, args.paced, workdir)
+            lean_bots = [
+                await bench_bot(b, False, args.delegates, args.paced, workdir) for b in args.backends
+            ]
+            tables.append(throughput_table(lean_bots, lean_echo))
+            tables[-1].title += ": fake without spec validation"
+        tables.append(footprint_table(bots, echo))
+    for table in tables:
+        print(table.render())
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,320 @@
+"""Staff queries at scale: /headcount, /find and the XLSX export over 100,000 registrations.
+
+The registrations are bulk-inserted with SQLAlchemy Core into a fresh SQLite file and a throwaway
+PostgreSQL database, migrated like the bot's. Each figure is measured through the bot's own
+services, next to a plain baseline in the same run:
+
+- headcount (HeadcountService.count, about ten GROUP BY queries) / a bare `SELECT count(*)`;
+- /headcount's whole work (the counts, the texts and the chart PNG) / the same bare count;
+- /find (SearchService.find) / a bare SQL `LIKE` on the names;
+- XLSX export (ExportService.write), time and peak resident memory of a process doing only
+  that / a plain csv.writer of the same registrations in a process of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as day_time
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from bench.common import Table, database, process_stats
+from bot.config import Settings
+from bot.db import create_engine, create_session_factory, upgrade_schema
+from bot.event import Event, load_event
+from bot.i18n import supported_languages
+from models import Registration
+
+TARGET_HEADCOUNT_MS = 100
+TARGET_EXPORT_S = 15
+TARGET_EXPORT_MB = 300
+REPEATS = 5
+BATCH = 5000
+
+FIRST_NAMES = (
+    "Ana Maria Jose Luis Siti Nur Aung Thida Kim Min Ji Priya Rahul Aisha Omar Mei Ling Hiroshi Yuki "
+    "Sokha Dara Bat Erdene Tran Thi Nguyen Van Maya Arjun Fatima Ahmed Lina Pedro Juan Carmen Elena "
+    "Chen Wei Jun Sari Budi Dewi Rizal Nadia Imran Ayesha Bilal Sung Hye"
+).split()
+LAST_NAMES = (
+    "Reyes Santos Cruz Bautista Ocampo Garcia Tan Lim Wong Nguyen Tran Le Pham Kim Lee Park Choi "
+    "Sharma Singh Patel Khan Ahmed Rahman Hossain Aung Win Tun Sok Chea Bat Dorj Suzuki Sato Tanaka "
+    "Wijaya Santoso Hidayat Abdullah Ibrahim Ismail Perera Silva Fernando Dela Cruz Mendoza Rivera"
+).split()
+COUNTRIES = (
+    "PH ID MY TH VN KH LA MM SG BN TL KR JP CN TW MN IN PK BD NP LK AU NZ FJ PG DE SE FR GB US BR ZA"
+).split()
+CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
+
+
+def fake_registrations(event: Event, count: int, seed: int = 8):
+    """Batches of plausible registrations (every required column, most optional ones)."""
+    rng = random.Random(seed)
+    roles = [role.id for role in event.roles]
+    diets = [option.id for option in event.dietary_options]
+    languages = list(supported_languages())
+    now = datetime(2024, 4, 20, tzinfo=UTC)
+    batch = []
+    for n in range(count):
+        digits = "".join(CODE_ALPHABET[(n // 25**k) % 25] for k in range(6))
+        arrival = event.starts_on - timedelta(days=rng.randint(0, 3)) if rng.random() < 0.8 else None
+        departure = event.ends_on + timedelta(days=rng.randint(0, 3)) if rng.random() < 0.8 else None
+        visa = rng.random() < 0.3
+        batch.append(
+            {
+                "event_id": event.id,
+                "user_id": 1_000_000 + n,
+                "code": f"{digits[:3]}-{digits[3:]}",
+                "checkin_token": f"bench{n:020d}",
+                "status": rng.choices(["registered", "pending", "withdrawn"], [90, 5, 5])[0],
+                "language": rng.choice(languages),
+                "consent_version": event.privacy.version,
+                "consent_at": now,
+                "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                "gender": rng.choice(["woman", "man", "another", "undisclosed"]),
+                "country": rng.choice(COUNTRIES),
+                "organisation": f"Party {rng.randint(1, 400)}",
+                "position": "International Secretary",
+                "role": rng.choice(roles),
+                "email": f"delegate{n}@example.org",
+                "phone": f"+63917{n:07d}",
+                "arrival_date": arrival,
+                "arrival_time": day_time(rng.randint(0, 23), rng.choice([0, 15, 30, 45]))
+                if arrival
+                else None,
+                "arrival_flight": f"PR {rng.randint(100, 999)}" if arrival else None,
+                "departure_date": departure,
+                "departure_time": day_time(rng.randint(0, 23), 5) if departure else None,
+                "departure_flight": None,
+                "hotel_needed": rng.random() < 0.6,
+                "visa_needed": visa,
+                "nationality": rng.choice(COUNTRIES) if visa else None,
+                "dietary": ",".join(rng.sample(diets, rng.randint(0, 2))) or None if diets else None,
+                "dietary_notes": "No peanuts" if rng.random() < 0.05 else None,
+                "accessibility": "Wheelchair" if rng.random() < 0.02 else None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def fill(url: str, event: Event, count: int) -> float:
+    engine = create_engine(url)
+    try:
+        await upgrade_schema(engine)
+        started = time.monotonic()
+        async with engine.begin() as connection:
+            for batch in fake_registrations(event, count):
+                await connection.execute(insert(Registration), batch)
+        if engine.dialect.name == "postgresql":
+            async with engine.connect() as connection:
+                await connection.execute(select(func.count()).select_from(Registration))
+            # Fresh statistics, as autovacuum would have after such a load.
+            async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
+                await connection.exec_driver_sql("ANALYZE registration")
+        else:
+            async with engine.begin() as connection:
+                await connection.exec_driver_sql("ANALYZE")
+        return time.monotonic() - started
+    finally:
+        await engine.dispose()
+
+
+async def timed(call, repeats: int = REPEATS) -> tuple[float, float]:
+    """(first, median of the next `repeats`) wall times in milliseconds."""
+    started = time.perf_counter()
+    await call()
+    first = (time.perf_counter() - started) * 1000
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        await call()
+        times.append((time.perf_counter() - started) * 1000)
+    return first, statistics.median(times)
+
+
+async def measure_queries(url: str, event: Event) -> dict[str, tuple[float, float]]:
+    from bot.charts import bar_charts_png
+    from bot.services.headcount import HeadcountService
+    from bot.services.search import SearchService
+    from bot.staff_views import headcount_panels, headcount_sections, pack
+
+    engine = create_engine(url)
+    sessions = create_session_factory(engine)
+    headcounts, search = HeadcountService(sessions, event), SearchService(sessions, event)
+
+    async def bare_count():
+        async with engine.connect() as connection:
+            await connection.execute(
+                select(func.count()).select_from(Registration).where(Registration.event_id == event.id)
+            )
+
+    async def whole_headcount():
+        counts = await headcounts.count()
+        now = datetime(2024, 4, 20, tzinfo=UTC)
+        pack(headcount_sections(counts, event, "en", now))
+        await asyncio.to_thread(bar_charts_png, "Headcount", headcount_panels(counts, event, "en"))
+
+    async def bare_like():
+        async with engine.connect() as connection:
+            await connection.execute(
+                select(Registration.id, Registration.full_name)
+                .where(Registration.event_id == event.id, func.lower(Registration.full_name).like("%reyes%"))
+                .limit(10)
+            )
+
+    try:
+        return {
+            "headcount": await timed(headcounts.count),
+            "count": await timed(bare_count),
+            "whole headcount": await timed(whole_headcount, 2),
+            "find": await timed(lambda: search.find("reyes")),
+            "find code": await timed(lambda: search.find("334-333")),
+            "like": await timed(bare_like),
+        }
+    finally:
+        await engine.dispose()
+
+
+def run_child(kind: str, url: str, path: Path) -> dict[str, float]:
+    """Run one export in a process of its own: its peak memory is the export's alone."""
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.staff_queries", "--child", kind, "--url", url, "--out", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if output.returncode != 0:
+        raise RuntimeError(f"export child {kind} failed:\n{output.stderr[-3000:]}")
+    return {**json.loads(output.stdout.strip().splitlines()[-1]), "file_mb": path.stat().st_size / 2**20}
+
+
+async def child(kind: str, url: str, path: Path) -> None:
+    from bot.services.export import ExportFormat, ExportService
+
+    event = load_event(Settings(_env_file=None).event_file)  # type: ignore[call-arg]
+    engine = create_engine(url)
+    async with engine.connect() as connection:  # driver loaded and connected before measuring
+        await connection.execute(select(func.count()).select_from(Registration))
+    rss_before = process_stats(os.getpid()).rss_mb
+    started = time.monotonic()
+    if kind == "csv-baseline":
+        rows = await _plain_csv(engine, event, path)
+    else:
+        export = ExportService(create_session_factory(engine), event)
+        rows = await export.write(path, ExportFormat(kind), "en")
+    seconds = time.monotonic() - started
+    await engine.dispose()
+    peak_mb = _peak_rss_mb()
+    result = {"seconds": seconds, "peak_mb": peak_mb, "growth_mb": peak_mb - rss_before, "rows": rows}
+    print(json.dumps(result))
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike getrusage's maximum, not inherited
+    from the parent that started it)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+async def _plain_csv(engine, event: Event, path: Path) -> int:
+    """The baseline: every column of the event's registrations, as the database gives them."""
+    rows = 0
+    with open(path, "w", newline="", encoding="utf-8") as file:  # noqa: ASYNC230 (the baseline is naive on purpose)
+        writer = csv.writer(file)
+        async with engine.connect() as connection:
+            result = await connection.stream(
+                select(Registration.__table__)
+                .where(Registration.event_id == event.id)
+                .execution_options(yield_per=2000)
+            )
+            async for batch in result.partitions():
+                writer.writerows(batch)
+                rows += len(batch)
+    return rows
+
+
+async def bench_backend(backend: str, count: int, event: Event) -> Table:
+    table = Table(f"Staff queries, {count:,} registrations, {backend}", "plain query or csv.writer")
+    async with database(backend) as url:
+        fill_s = await fill(url, event, count)
+        print(f"  {backend}: {count:,} registrations inserted in {fill_s:.1f} s", file=sys.stderr)
+        q = await measure_queries(url, event)
+        with tempfile.TemporaryDirectory(prefix="bench-export-") as folder:
+            xlsx = run_child("xlsx", url, Path(folder) / "export.xlsx")
+            csv_export = run_child("csv", url, Path(folder) / "export.csv")
+            baseline = run_child("csv-baseline", url, Path(folder) / "plain.csv")
+    head, count_q = q["headcount"], q["count"]
+    table.add(
+        "/headcount counts (warm median)",
+        head[1],
+        count_q[1],
+        "ms",
+        f"< {TARGET_HEADCOUNT_MS} ms",
+        head[1] < TARGET_HEADCOUNT_MS,
+    )
+    table.add("/headcount counts (first run)", head[0], count_q[0], "ms")
+    table.add("/headcount counts, texts and chart", q["whole headcount"][1], count_q[1], "ms")
+    table.add("/find reyes (warm median)", q["find"][1], q["like"][1], "ms")
+    table.add("/find by code (warm median)", q["find code"][1], q["like"][1], "ms")
+    rows_note = f"{xlsx['rows']:,} rows, {xlsx['file_mb']:.1f} MB file"
+    table.add(
+        "XLSX export: time",
+        xlsx["seconds"],
+        baseline["seconds"],
+        "s",
+        f"< {TARGET_EXPORT_S} s",
+        xlsx["seconds"] < TARGET_EXPORT_S,
+        rows_note,
+    )
+    table.add(
+        "XLSX export: peak RSS of the process",
+        xlsx["peak_mb"],
+        baseline["peak_mb"],
+        "MB",
+        f"< {TARGET_EXPORT_MB} MB",
+        xlsx["peak_mb"] < TARGET_EXPORT_MB,
+    )
+    table.add("XLSX export: RSS growth while exporting", xlsx["growth_mb"], baseline["growth_mb"], "MB")
+    table.add("CSV export (bot's): time", csv_export["seconds"], baseline["seconds"], "s")
+    table.add("CSV export (bot's): peak RSS", csv_export["peak_mb"], baseline["peak_mb"], "MB")
+    return table
+
+
+async def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--registrations", type=int, default=100_000)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        await child(args.child, args.url, args.out)
+        return
+    event = load_event(Settings(_env_file=None).event_file)  # type: ignore[call-arg]
+    tables = [await bench_backend(backend, args.registrations, event) for backend in args.backends]
+    for table in tables:
+        print(table.render())
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,40 @@
+"""/programme, /info, /venue and /faq: open the browsing dialogues (bot/dialogs/info.py)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram_dialog import DialogManager
+
+from bot.dialogs.info import open_browsing
+from bot.dialogs.states import FaqSG, InfoSG, ProgrammeSG
+from bot.event import Event, Topic
+from bot.handlers.questions import send_location
+
+
+def info_router() -> Router:
+    router = Router(name="info-commands")
+    router.message.filter(F.chat.type == "private")
+
+    @router.message(Command("programme", "program", "agenda"))
+    async def programme(message: Message, dialog_manager: DialogManager) -> None:
+        await open_browsing(dialog_manager, ProgrammeSG.days)
+
+    @router.message(Command("info"))
+    async def info(message: Message, dialog_manager: DialogManager) -> None:
+        await open_browsing(dialog_manager, InfoSG.menu)
+
+    @router.message(Command("venue"))
+    async def venue(
+        message: Message, dialog_manager: DialogManager, conference: Event, language: str
+    ) -> None:
+        # The map pin first when the coordinates are known; the address and details below it.
+        await send_location(message.bot, message.chat.id, conference.venue, language)
+        await open_browsing(dialog_manager, InfoSG.topic, data={"topic": Topic.VENUE.value})
+
+    @router.message(Command("faq"))
+    async def faq(message: Message, dialog_manager: DialogManager) -> None:
+        await open_browsing(dialog_manager, FaqSG.list)
+
+    return router

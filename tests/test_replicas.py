@@ -1,0 +1,241 @@
+"""Two bot processes behind one webhook, on one PostgreSQL and one Redis: updates of several users
+go round-robin to both, some to both at once; everyone registers, nobody gets a reply twice; then
+both broadcast workers send one job: each delegate gets it once."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import signal
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from aiogram_dialog.utils import CB_SEP
+from redis.asyncio import Redis
+
+from bench.common import database
+from bot.config import PROJECT_ROOT
+from bot.db import create_engine, create_session_factory, upgrade_schema
+from bot.event import load_event
+from bot.services.audiences import Audience, AudienceKind, AudienceService
+from bot.services.broadcasts import BroadcastService
+from emulator.botapi import FakeTelegram
+from models import JobStatus
+from tests.conftest import BEFORE_DEADLINE, EVENT_FILE, PASSPORT_KEY, REDIS_TEST_URL
+from tests.test_emulator import free_port
+from tests.test_registration_flow import stored
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+
+SECRET = "replica-secret"
+PATH = "/telegram/updates"
+BROADCAST = "📣 The provisional programme is online."
+# Steps of `Delegate.register` where the delegate types: handled twice, each would show (a
+# message for a question already answered), unlike a second press of an already pressed button.
+TYPED_STEPS = (1, 3, 6, 7, 9, 12)
+NAMES = ("Ana Reyes", "Budi Santoso", "Chea Sokha", "Dao Minh Anh", "Emi Tanaka", "Farah Khan")
+
+
+class Replicas:
+    """The load balancer: update after update, to one replica after the other."""
+
+    def __init__(self, fake: FakeTelegram, ports: list[int], http: aiohttp.ClientSession) -> None:
+        self.fake, self.http = fake, http
+        self.urls = [f"http://127.0.0.1:{port}{PATH}" for port in ports]
+        self._next = itertools.cycle(self.urls)
+
+    async def deliver(self, update: dict[str, Any], url: str | None = None) -> None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        async with self.http.post(url or next(self._next), json=update, headers=headers) as response:
+            assert response.status == 200, await response.text()
+
+    async def deliver_to_all(self, update: dict[str, Any]) -> None:
+        """The same update_id to every replica at once (a redelivery racing the first attempt)."""
+        await asyncio.gather(*(self.deliver(update, url) for url in self.urls))
+
+
+class Delegate:
+    def __init__(self, replicas: Replicas, user_id: int, name: str, duplicate_step: int) -> None:
+        self.replicas, self.fake, self.id, self.name = replicas, replicas.fake, user_id, name
+        self.steps = 0
+        self.duplicate_step = duplicate_step  # each user's duplicated update is a different one
+
+    async def _deliver(self, update: dict[str, Any]) -> None:
+        self.steps += 1
+        if self.steps == self.duplicate_step:
+            await self.replicas.deliver_to_all(update)
+        else:
+            await self.replicas.deliver(update)
+
+    async def send(self, text: str) -> None:
+        await self._deliver(self.fake.message_update(self.id, text))
+
+    async def share_contact(self, phone: str) -> None:
+        await self._deliver(self.fake.contact_update(self.id, phone))
+
+    def _button(self, widget: str) -> tuple[int, str]:
+        message = next(
+            m for m in reversed(self.fake.chat(self.id)) if m.from_bot and not m.deleted and m.inline_keyboard
+        )
+        for row in message.inline_keyboard:
+            for button in row:
+                if button.get("callback_data", "").split(CB_SEP, 1)[-1] == widget:
+                    return message.message_id, button["callback_data"]
+        raise AssertionError(f"user {self.id}: no button {widget!r} in {message.text!r}")
+
+    async def tap(self, widget: str) -> None:
+        await self._deliver(self.fake.callback_update(self.id, *self._button(widget)))
+
+    async def double_tap(self, widget: str) -> None:
+        """Two presses of one button (two update ids) reaching both replicas at once."""
+        message_id, data = self._button(widget)
+        presses = [self.fake.callback_update(self.id, message_id, data) for _ in self.replicas.urls]
+        await asyncio.gather(
+            *(self.replicas.deliver(p, url) for p, url in zip(presses, self.replicas.urls, strict=True))
+        )
+
+    async def register(self) -> None:
+        await self.send("/start")
+        await self.tap("lang:en")
+        await self.double_tap("agree")
+        await self.send(self.name)
+        await self.tap("g:woman")
+        await self.tap("c:PH")
+        await self.send("Akbayan")
+        await self.send("International Secretary")
+        await self.tap("r:delegate")
+        await self.send(f"delegate{self.id}@example.org")
+        await self.share_contact(f"+63917{self.id % 10**7:07d}")
+        await self.tap("d:2024-07-29")
+        await self.send("14:35")
+        await self.send("PR 431")
+        await self.tap("none")
+        await self.tap("no")
+        await self.tap("no")
+        await self.tap("done")
+        await self.tap("none")
+        await self.double_tap("confirm")
+
+
+@pytest.fixture
+async def shared_database() -> AsyncIterator[str]:
+    async with database("postgresql") as url:
+        yield url
+
+
+async def run_bot(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def clear_redis(bot_id: int, users: range) -> None:
+    redis = Redis.from_url(REDIS_TEST_URL)
+    patterns = [f"upd:{bot_id}:*", *(f"fsm:{user}:*" for user in users)]
+    keys = [key for pattern in patterns async for key in redis.scan_iter(pattern)]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+async def broadcast_to_everyone(database_url: str, fake: FakeTelegram, users: range) -> None:
+    """A broadcast job as /broadcast creates it: both replicas' workers claim its deliveries."""
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    event = load_event(EVENT_FILE)
+    broadcasts = BroadcastService(sessions, AudienceService(sessions, event), event)
+    try:
+        job = await broadcasts.create(
+            audience=Audience(AudienceKind.ALL),
+            audience_label="everyone",
+            text=BROADCAST,
+            send_at=BEFORE_DEADLINE,  # the replicas' clock: due now
+            language="en",
+            created_by=None,
+        )
+        for _ in range(300):
+            if (await broadcasts.get(job.id)).status == JobStatus.DONE:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the broadcast did not finish in 30 s")
+    finally:
+        await engine.dispose()
+    received = {user: sum(m.text == BROADCAST for m in fake.chat(user)) for user in users}
+    assert set(received.values()) == {1}, f"broadcast messages per user: {received}"
+
+
+async def test_two_replicas_share_the_load(fake, shared_database):
+    # Ids of their own: the shared Redis may hold other runs' keys.
+    bot_id = uuid.uuid4().int % 10**9
+    first_user = 10**9 + uuid.uuid4().int % 10**9
+    users = range(first_user, first_user + len(NAMES))
+    env = {
+        **os.environ,
+        "BOT_TOKEN": f"{bot_id}:TEST-token",
+        "TELEGRAM_API_BASE": fake.base_url,
+        "DATABASE_URL": shared_database,
+        "REDIS_URL": REDIS_TEST_URL,
+        "EVENT_CLOCK": BEFORE_DEADLINE.isoformat(),
+        "PASSPORT_KEY": PASSPORT_KEY,
+        "WEBHOOK_URL": "https://bot.example.org" + PATH,
+        "WEBHOOK_SECRET": SECRET,
+        "MIGRATE_ON_START": "false",  # replicas would race to migrate: a release step does it
+        "LOG_LEVEL": "WARNING",
+    }
+    engine = create_engine(shared_database)
+    try:
+        await upgrade_schema(engine)  # the release step (`python -m bot db upgrade`), once
+    finally:
+        await engine.dispose()
+
+    ports = [free_port(), free_port()]
+    processes = [await run_bot("webhook", env={**env, "WEBHOOK_PORT": str(port)}) for port in ports]
+    try:
+        await fake.wait_for(lambda: len(fake.calls_of("setWebhook")) == 2, 120)
+        async with aiohttp.ClientSession() as http:
+            replicas = Replicas(fake, ports, http)
+            delegates = [
+                Delegate(replicas, user, name, duplicate_step=step)
+                for user, name, step in zip(users, NAMES, TYPED_STEPS, strict=True)
+            ]
+            for delegate in delegates:
+                fake.user(delegate.id, first_name=f"D{delegate.id}", language_code="en")
+            await asyncio.gather(*(d.register() for d in delegates))
+        await broadcast_to_everyone(shared_database, fake, users)
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        outputs = [(await asyncio.wait_for(p.communicate(), 40))[1].decode() for p in processes]
+        await clear_redis(bot_id, users)
+    for process, output in zip(processes, outputs, strict=True):
+        assert process.returncode == 0 and "Traceback" not in output and "ERROR" not in output, output[-3000:]
+
+    engine = create_engine(shared_database)
+    try:
+        registrations = await stored(engine)
+    finally:
+        await engine.dispose()
+    assert sorted(r.full_name for r in registrations) == sorted(NAMES)
+    # No duplicate replies: every chat went through the same script, so every chat holds the
+    # same messages, each edited as often; one ticket each.
+    shapes = {
+        user: [(m.from_bot, len(m.edits), "photo" in m.data) for m in fake.chat(user) if m.from_bot]
+        for user in users
+    }
+    assert len(set(map(tuple, shapes.values()))) == 1, shapes
+    assert sum(photo for _, _, photo in shapes[users[0]]) == 1
+    fake.assert_no_violations()

@@ -1,0 +1,394 @@
+"""Staff services without Telegram, on SQLite and PostgreSQL: delegations and gender balance,
+check-in, headcount, search and exports."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import re
+from datetime import date, time, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.charts import Panel, bar_charts_png, can_draw, panel_texts
+from bot.db import create_session_factory
+from bot.event import Event, GenderBalancePolicy
+from bot.i18n import get_i18n, gettext
+from bot.services.checkin import CheckinOutcome, CheckinService, normalize_code
+from bot.services.crypto import PassportCipher
+from bot.services.delegations import Balance, DelegationService, JoinOutcome
+from bot.services.export import COLUMNS, ExportFormat, ExportService
+from bot.services.headcount import HeadcountService
+from bot.services.registrations import Answers, RegistrationService
+from bot.services.search import SearchService, fold
+from models import Registration, RegistrationStatus
+from tests.conftest import BEFORE_DEADLINE, PASSPORT_KEY, sample_answers
+
+NOW = BEFORE_DEADLINE
+STAFF_ID = 900
+
+
+def answers(**changes) -> Answers:
+    return sample_answers(**{"full_name": "Marie Cabreros", "email": "marie@example.org", **changes})
+
+
+class World:
+    """The services of one event on the test database."""
+
+    def __init__(self, engine, event: Event):
+        self.sessions = create_session_factory(engine)
+        self.event = event
+        self.cipher = PassportCipher([PASSPORT_KEY])
+        self.registrations = RegistrationService(self.sessions, event, self.cipher)
+        self.delegations = DelegationService(self.sessions, event)
+        self.checkins = CheckinService(self.sessions, event)
+        self.headcounts = HeadcountService(self.sessions, event)
+        self.search = SearchService(self.sessions, event)
+        self.exports = ExportService(self.sessions, event)
+        self._next_user = 5000
+
+    async def register(self, **changes) -> Registration:
+        self._next_user += 1
+        registration, _created = await self.registrations.register(self._next_user, answers(**changes), NOW)
+        return registration
+
+    async def set(self, registration: Registration, **values) -> None:
+        async with self.sessions() as session:
+            stored = await session.get(Registration, registration.id)
+            stored.sqlmodel_update(values)
+            session.add(stored)
+            await session.commit()
+
+
+@pytest.fixture
+def world(engine, event) -> World:
+    return World(engine, event)
+
+
+@pytest.fixture
+def strict_world(engine, event) -> World:
+    return World(engine, event.model_copy(update={"gender_balance": GenderBalancePolicy.REQUIRE}))
+
+
+# --- delegations --------------------------------------------------------------------------------
+
+
+async def test_invitation_token_fits_a_deep_link(world):
+    delegation = await world.delegations.create("Akbayan", "PH", 4, STAFF_ID, NOW)
+    payload = f"inv_{delegation.token}"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload)
+    assert len(delegation.token) >= 22  # 128 bits
+    assert (await world.delegations.by_token(delegation.token)).id == delegation.id
+    assert await world.delegations.by_token("guessed-token") is None
+
+
+async def test_first_member_leads_and_staff_can_designate_another(world):
+    delegation = await world.delegations.create("Akbayan", "PH", None, STAFF_ID, NOW)
+    ana = await world.register(full_name="Ana", gender="woman")
+    ben = await world.register(full_name="Ben", gender="man")
+    first = await world.delegations.join(ana.id, delegation.id)
+    second = await world.delegations.join(ben.id, delegation.id)
+    assert first.outcome is JoinOutcome.JOINED and second.outcome is JoinOutcome.JOINED
+    assert second.roster.head.id == ana.id and second.roster.size == 2
+    assert second.roster.balance == Balance(women=1, men=1)
+    assert (await world.delegations.designate_head(delegation.id, ben.id)).id == ben.id
+    assert (await world.delegations.roster(delegation.id)).head.id == ben.id
+    # The designated head withdraws: the earliest active member leads again.
+    await world.registrations.withdraw(ben.user_id, NOW)
+    roster = await world.delegations.roster(delegation.id)
+    assert roster.head.id == ana.id and roster.size == 1
+    assert await world.delegations.designate_head(delegation.id, ben.id) is None
+
+
+async def test_maximum_size_is_kept_even_when_members_join_at_once(world):
+    delegation = await world.delegations.create("PDI-P", "ID", 2, STAFF_ID, NOW)
+    members = [await world.register(full_name=f"Member {n}") for n in range(5)]
+    results = await asyncio.gather(*(world.delegations.join(m.id, delegation.id) for m in members))
+    outcomes = sorted(result.outcome for result in results)
+    assert outcomes.count(JoinOutcome.JOINED) == 2 and outcomes.count(JoinOutcome.FULL) == 3
+    roster = await world.delegations.roster(delegation.id)
+    assert roster.size == 2 and roster.full
+    refused = [result.registration for result in results if result.outcome is JoinOutcome.FULL]
+    assert all(registration.delegation_id is None for registration in refused)
+
+
+async def test_summaries_give_size_and_balance(world):
+    balanced = await world.delegations.create("Akbayan", "PH", 4, STAFF_ID, NOW)
+    lopsided = await world.delegations.create("Nepali Congress", "NP", None, STAFF_ID, NOW)
+    await world.delegations.create("Empty", "TH", 3, STAFF_ID, NOW)
+    for gender in ("woman", "man"):
+        await world.delegations.join((await world.register(gender=gender)).id, balanced.id)
+    for gender in ("man", "man", "man", "undisclosed"):
+        await world.delegations.join((await world.register(gender=gender)).id, lopsided.id)
+    summaries = {s.delegation.party: s for s in await world.delegations.summaries()}
+    assert summaries["Akbayan"].size == 2 and summaries["Akbayan"].balance.balanced
+    assert summaries["Nepali Congress"].size == 4
+    assert summaries["Nepali Congress"].balance == Balance(women=0, men=3, others=1)
+    assert not summaries["Nepali Congress"].balance.balanced
+    assert summaries["Empty"].size == 0
+
+
+async def test_advise_never_holds_a_registration(world):
+    delegation = await world.delegations.create("Akbayan", "PH", None, STAFF_ID, NOW)
+    for _ in range(3):
+        result = await world.delegations.join((await world.register(gender="man")).id, delegation.id)
+        assert result.outcome is JoinOutcome.JOINED
+        assert result.registration.status == RegistrationStatus.REGISTERED
+
+
+async def test_require_holds_what_unbalances_and_confirms_when_balanced(strict_world):
+    world = strict_world
+    delegation = await world.delegations.create("Akbayan", "PH", None, STAFF_ID, NOW)
+    men = [await world.register(full_name=f"Man {n}", gender="man") for n in range(3)]
+    results = [await world.delegations.join(man.id, delegation.id) for man in men]
+    # One man alone is within the tolerance of one; the second and third wait.
+    assert [r.outcome for r in results] == [JoinOutcome.JOINED, JoinOutcome.HELD, JoinOutcome.HELD]
+    assert results[2].registration.status == RegistrationStatus.PENDING
+    assert results[2].registration.held_for_balance
+    undisclosed = await world.delegations.join((await world.register(gender="undisclosed")).id, delegation.id)
+    assert undisclosed.outcome is JoinOutcome.JOINED and not undisclosed.promoted
+    woman = await world.delegations.join((await world.register(gender="woman")).id, delegation.id)
+    # 1 woman, 1 man confirmed: one held man fits the tolerance again, the earliest.
+    assert woman.outcome is JoinOutcome.JOINED
+    assert [m.id for m in woman.promoted] == [men[1].id]
+    async with world.sessions() as session:
+        statuses = {m.id: (await session.get(Registration, m.id)).status for m in men}
+    assert statuses == {
+        men[0].id: RegistrationStatus.REGISTERED,
+        men[1].id: RegistrationStatus.REGISTERED,
+        men[2].id: RegistrationStatus.PENDING,
+    }
+    second_woman = await world.delegations.join((await world.register(gender="woman")).id, delegation.id)
+    assert [m.id for m in second_woman.promoted] == [men[2].id]
+
+
+async def test_require_welcomes_whoever_narrows_the_gap(strict_world):
+    world = strict_world
+    delegation = await world.delegations.create("Akbayan", "PH", None, STAFF_ID, NOW)
+    # Confirmed before the policy was strict: three men.
+    for _ in range(3):
+        man = await world.register(gender="man")
+        await world.set(man, delegation_id=delegation.id)
+    woman = await world.delegations.join((await world.register(gender="woman")).id, delegation.id)
+    assert woman.outcome is JoinOutcome.JOINED  # 1 woman, 3 men: still unbalanced, but better
+
+
+# --- check-in -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("ABC-DEF", "ABC-DEF"), ("abcdef", "ABC-DEF"), (" abc def ", "ABC-DEF"), ("abc–def", "ABC-DEF")],
+)
+def test_codes_are_read_tolerantly(typed, code):
+    assert normalize_code(typed) == code
+
+
+@pytest.mark.parametrize("typed", ["", "abc", "abcdefg", "<b>"])
+def test_what_cannot_be_a_code(typed):
+    assert normalize_code(typed) is None
+
+
+async def test_check_in_once_even_when_scanned_twice_at_once(world):
+    registration = await world.register()
+    results = await asyncio.gather(
+        world.checkins.check_in(registration.id, 900, NOW),
+        world.checkins.check_in(registration.id, 901, NOW + timedelta(seconds=1)),
+    )
+    assert sorted(r.outcome for r in results) == [CheckinOutcome.ALREADY, CheckinOutcome.CHECKED_IN]
+    first = next(r for r in results if r.outcome is CheckinOutcome.CHECKED_IN)
+    again = await world.checkins.check_in(registration.id, 902, NOW + timedelta(hours=1))
+    assert again.outcome is CheckinOutcome.ALREADY
+    assert again.registration.checked_in_by == first.registration.checked_in_by
+    assert again.registration.checked_in_at == first.registration.checked_in_at
+
+
+async def test_withdrawn_registrations_are_not_checked_in(world):
+    registration = await world.register()
+    await world.registrations.withdraw(registration.user_id, NOW)
+    result = await world.checkins.check_in(registration.id, 900, NOW)
+    assert result.outcome is CheckinOutcome.INACTIVE and result.registration.checked_in_at is None
+
+
+async def test_find_by_token_and_code(world):
+    registration = await world.register()
+    assert (await world.checkins.by_token(registration.checkin_token)).id == registration.id
+    assert (await world.checkins.by_code(registration.code.lower().replace("-", ""))).id == registration.id
+    assert await world.checkins.by_token("nope") is None
+    assert await world.checkins.by_code("ZZZ-ZZZ") is None
+
+
+# --- headcount ----------------------------------------------------------------------------------
+
+
+async def test_headcount_breakdowns_and_logistics(world):
+    delegation = await world.delegations.create("Akbayan", "PH", None, STAFF_ID, NOW)
+    ana = await world.register(
+        gender="woman",
+        language="fr",
+        hotel_needed=True,
+        arrival_date=date(2024, 7, 29),
+        arrival_time=time(14, 35),
+        departure_date=date(2024, 8, 1),
+        departure_time=time(9, 5),
+        dietary="halal,vegetarian",
+        visa_needed=True,
+        nationality="PH",
+        passport_number=world.cipher.encrypt("P1234567"),
+    )
+    await world.delegations.join(ana.id, delegation.id)
+    ben = await world.register(
+        gender="man",
+        country="ID",
+        role="observer",
+        hotel_needed=True,
+        arrival_date=date(2024, 7, 29),
+        arrival_time=time(14, 50),
+        dietary="halal",
+        dietary_notes="no nuts",
+        accessibility="wheelchair",
+    )
+    await world.delegations.join(ben.id, delegation.id)
+    # Hotel without dates yet: the day before to the day after the event (29 Jul - 1 Aug).
+    await world.register(gender="undisclosed", country="ID", hotel_needed=True, arrival_date=None)
+    gone = await world.register(gender="man", country="NP", hotel_needed=True, visa_needed=True)
+    await world.registrations.withdraw(gone.user_id, NOW)
+    await world.checkins.check_in(ana.id, STAFF_ID, NOW)
+
+    h = await world.headcounts.count()
+    assert h.statuses == {"registered": 3, "withdrawn": 1} and h.active == 3 and h.checked_in == 1
+    assert dict(h.genders) == {"woman": 1, "man": 1, "undisclosed": 1}
+    assert h.countries == [("ID", 2), ("PH", 1)]
+    assert h.delegations == [("Akbayan", "PH", 2), (None, None, 1)]
+    assert dict(h.roles) == {"delegate": 2, "observer": 1} and dict(h.languages) == {"en": 2, "fr": 1}
+    assert h.hotel_guests == 3 and h.hotel_dates_unknown == 2
+    assert h.hotel_nights == [(date(2024, 7, 29), 3), (date(2024, 7, 30), 3), (date(2024, 7, 31), 3)]
+    assert h.pickups == [(date(2024, 7, 29), 14, 2)]
+    assert h.dropoffs == [(date(2024, 8, 1), 9, 1)]
+    assert h.visa_letters == 1 and h.accessibility == 1 and h.dietary_notes == 1
+    assert dict(h.dietary) == {"halal": 2, "vegetarian": 1}
+
+
+async def test_headcount_of_an_empty_event(world):
+    h = await world.headcounts.count()
+    assert h.active == 0 and h.statuses == {} and h.hotel_nights == [] and h.pickups == []
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+def test_fold_ignores_case_accents_and_spaces():
+    assert fold("  JOSÉ   Núñez ") == "jose nunez"
+
+
+async def test_find_by_name_code_or_email_ignoring_accents(world):
+    jose = await world.register(full_name="José Núñez", email="jose@example.org")
+    await world.register(full_name="Josefina Reyes", email="fina@example.org")
+    await world.register(full_name="Ana Reyes", email="ana@partido.es")
+    assert [f.id for f in (await world.search.find("jose nunez")).found] == [jose.id]
+    assert [f.full_name for f in (await world.search.find("JOSE")).found] == ["José Núñez", "Josefina Reyes"]
+    assert (await world.search.find("reyes")).total == 2
+    assert [f.id for f in (await world.search.find(jose.code.lower().replace("-", ""))).found] == [jose.id]
+    assert [f.full_name for f in (await world.search.find("partido.es")).found] == ["Ana Reyes"]
+    assert (await world.search.find("nobody")).found == []
+    assert (await world.search.find("   ")).total == 0
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+async def _people(world: World) -> None:
+    delegation = await world.delegations.create("Akbayan", "PH", None, STAFF_ID, NOW)
+    ana = await world.register(
+        full_name="Ana Reyes",
+        visa_needed=True,
+        nationality="PH",
+        passport_number=world.cipher.encrypt("P1234567"),
+        arrival_date=date(2024, 7, 29),
+        arrival_time=time(14, 35),
+        dietary="halal",
+    )
+    await world.delegations.join(ana.id, delegation.id)
+    await world.register(full_name="=HYPERLINK(x)", country="ID", email="=cmd@example.org")
+    await world.checkins.check_in(ana.id, STAFF_ID, NOW)
+
+
+async def test_xlsx_export_in_the_staff_language(world, tmp_path):
+    await _people(world)
+    path = tmp_path / "out.xlsx"
+    with get_i18n().use_locale("fr"):
+        rows = await world.exports.write(path, ExportFormat.XLSX, "fr")
+        expected = [
+            gettext(label).format(zone="Manille") for key, label in COLUMNS if key != "passport_number"
+        ]
+    assert rows == 2
+    sheet = load_workbook(path).active
+    table = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert table[0] == expected and "Nom complet" in expected and "Pays" in expected
+    keys = [key for key, _label in COLUMNS if key != "passport_number"]
+    by_name = {row[keys.index("full_name")]: dict(zip(keys, row, strict=True)) for row in table[1:]}
+    ana = by_name["Ana Reyes"]
+    assert (ana["country"], ana["country_code"], ana["gender"]) == ("Philippines", "PH", "Femme")
+    assert ana["delegation"] == "Akbayan" and ana["hotel_needed"] == "Non" and ana["dietary"] == "Halal"
+    assert ana["arrival_date"].date() == date(2024, 7, 29) and ana["arrival_time"] == time(14, 35)
+    # Spreadsheets have no time zones: the event's local time (UTC+8).
+    assert ana["checked_in_at"] == NOW.astimezone(world.event.tz).replace(tzinfo=None)
+    formula = by_name["=HYPERLINK(x)"]
+    assert formula["country"] == "Indonésie" and formula["delegation"] is None
+    # Kept as text, never run as a formula.
+    row = 2 + [r[keys.index("full_name")] for r in table[1:]].index("=HYPERLINK(x)")
+    assert sheet.cell(row=row, column=keys.index("full_name") + 1).data_type == "s"
+
+
+async def test_passport_numbers_only_when_revealed(world, tmp_path):
+    await _people(world)
+    path = tmp_path / "out.csv"
+    with get_i18n().use_locale("en"):
+        await world.exports.write(path, ExportFormat.CSV, "en", reveal_passport=world.cipher.decrypt)
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        table = list(csv.reader(file))
+    header = table[0]
+    assert "Passport number" in header
+    row = next(r for r in table if r[header.index("Full name")] == "Ana Reyes")
+    assert row[header.index("Passport number")] == "P1234567"
+    other = next(r for r in table if r is not header and r[header.index("Full name")] != "Ana Reyes")
+    # OWASP: a cell that starts like a formula is written as text.
+    assert other[header.index("Full name")] == "'=HYPERLINK(x)"
+    assert other[header.index("Email")] == "'=cmd@example.org"
+    assert row[header.index("Phone")] == "+639171234567"
+    without = tmp_path / "plain.csv"
+    with get_i18n().use_locale("en"):
+        await world.exports.write(without, ExportFormat.CSV, "en")
+    assert "P1234567" not in without.read_text(encoding="utf-8-sig")
+    assert "Passport number" not in without.read_text(encoding="utf-8-sig")
+
+
+# --- chart ----------------------------------------------------------------------------------------
+
+
+def test_chart_is_a_png_and_falls_back_where_the_font_cannot_draw():
+    panels = [Panel("Gender", [("Woman", 3), ("Man", 2)]), Panel("Empty", [])]
+    assert bar_charts_png("Headcount", panels).startswith(b"\x89PNG")
+    assert can_draw(
+        panel_texts("Effectifs", [Panel("Pays", [("Pérou", 1), ("Việt Nam", 2), ("Монголия", 1)])])
+    )
+    for text in ("ประเทศไทย", "नेपाल", "日本", "پاکستان"):
+        assert not can_draw([text])
+
+
+def test_languages_in_the_chart_are_named_in_the_reader_language(event: Event):
+    """Delegates' languages are named in the staff member's language, so that an English chart
+    has no glyph its font lacks (a native name such as 日本語 would be drawn as empty boxes)."""
+    from bot.services.headcount import Headcount
+    from bot.staff_views import headcount_panels
+
+    counts = Headcount(languages=[("ja", 3), ("km", 2), ("hi", 1), ("fr", 1)])
+    with get_i18n().use_locale("en"):
+        panels = headcount_panels(counts, event, "en")
+    languages = next(panel for panel in panels if panel.title == "Languages")
+    assert [label for label, _count in languages.bars] == ["Japanese", "Khmer", "Hindi", "French"]
+    assert can_draw(panel_texts("Headcount", panels))
+    with get_i18n().use_locale("fr"):
+        panels = headcount_panels(counts, event, "fr")
+    assert ("Japonais", 3) in next(panel for panel in panels if panel.title == "Langues").bars
