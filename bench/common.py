@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import os
 import re
 import signal
@@ -328,7 +329,7 @@ class Table:
                 row.name,
                 f"{_fmt(row.figure)} {row.unit}",
                 f"{_fmt(row.baseline)} {row.unit}",
-                f"{row.ratio:.2f}",
+                "–" if math.isnan(row.ratio) else f"{row.ratio:.2f}",  # nothing to divide by: 0 / 0
                 row.target,
                 {True: "met", False: "MISSED", None: ""}[row.met] + (f" {row.note}" if row.note else ""),
             )

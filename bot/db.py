@@ -55,11 +55,8 @@ def alembic_config() -> Config:
     return config
 
 
-async def upgrade_schema(engine: AsyncEngine, revision: str = "heads") -> None:
-    """Apply migrations on the engine's own connection (no second event loop).
-
-    "heads": features add their tables on branches of their own from the initial schema.
-    """
+async def upgrade_schema(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply migrations on the engine's own connection (no second event loop)."""
 
     def _upgrade(connection) -> None:
         config = alembic_config()

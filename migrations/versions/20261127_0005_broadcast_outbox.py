@@ -1,7 +1,7 @@
 """broadcast outbox: jobs, one delivery per recipient, and who started registering
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-27 16:27:07.250186
 
 """
@@ -16,7 +16,7 @@ import models.base
 
 # revision identifiers, used by Alembic.
 revision: str = '0005'
-down_revision: Union[str, Sequence[str], None] = '0001'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """processed updates
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0005
 Create Date: 2026-11-27 16:27:46.259763
 
 """
@@ -16,7 +16,7 @@ import models.base
 
 # revision identifiers, used by Alembic.
 revision: str = '0006'
-down_revision: Union[str, Sequence[str], None] = '0001'
+down_revision: Union[str, Sequence[str], None] = '0005'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -5,7 +5,7 @@ become Fernet tokens (longer). Numbers stored in clear before this revision are 
 with PASSPORT_KEY, which is then required.
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0006
 Create Date: 2026-11-27 16:24:26.980956
 
 """
@@ -22,7 +22,7 @@ from bot.services.crypto import PassportCipher
 
 # revision identifiers, used by Alembic.
 revision: str = '0007'
-down_revision: Union[str, Sequence[str], None] = '0001'
+down_revision: Union[str, Sequence[str], None] = '0006'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
