@@ -63,5 +63,5 @@ async def upgrade_schema(engine: AsyncEngine, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
+    async with engine.connect() as connection:  # migrations/env.py commits each revision
         await connection.run_sync(_upgrade)

@@ -18,6 +18,9 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite can only alter tables by copying them
         compare_type=True,
+        # Each revision commits with its version stamp: a failed revision leaves the database at
+        # the one before (SQLite runs DDL outside transactions, so nothing could be rolled back).
+        transaction_per_migration=True,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -25,7 +28,7 @@ def _run(connection) -> None:
 
 async def _run_from_settings() -> None:
     engine = create_engine(load_settings().database_url)
-    async with engine.begin() as connection:
+    async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
 
