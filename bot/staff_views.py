@@ -5,14 +5,14 @@ Everything is HTML; values typed by delegates are escaped here.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from html import escape
 
 from babel.dates import format_skeleton
 
 from bot.charts import Panel
 from bot.event import Event, GenderBalancePolicy, localized
-from bot.i18n import N_, babel_locale, country_name, language_name, ngettext
+from bot.i18n import N_, babel_locale, country_name, fmt_time, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.services.delegations import Balance, Roster
 from bot.services.export import STATUS_NAMES
@@ -171,7 +171,7 @@ def language_items(headcount: Headcount, language: str) -> list[tuple[str, int]]
 def _transfers(rows: list[tuple[date, int, int]], language: str) -> str:
     days: dict[date, list[str]] = {}
     for day, hour, count in rows:
-        at = _("time not known") if hour < 0 else f"{hour:02d}h"
+        at = _("time not known") if hour < 0 else fmt_time(time(hour, 0), language)
         days.setdefault(day, []).append(f"{at} <b>{count}</b>")
     return (
         "\n".join(

@@ -204,7 +204,7 @@ async def test_headcount_text_and_chart(app, engine):
     text = "\n".join(staff.texts_since(0))
     for expected in ("Headcount", "registered <b>2</b>", "Checked in: <b>0</b> of 2", "Philippines <b>2</b>"):
         assert expected.replace("<b>", "").replace("</b>", "") in text
-    assert "Hotel nights" in text and "14h 1" in text and "Halal 1" in text
+    assert "Hotel nights" in text and "2:00\u202fPM 1" in text and "Halal 1" in text
     photo = app.fake.calls_of("sendPhoto")[-1]
     assert photo.params["chat_id"] == STAFF and next(iter(photo.files.values())).startswith(b"\x89PNG")
     assert all(len(call.params.get("text", "")) <= 4096 for call in app.fake.calls_of("sendMessage"))
