@@ -49,7 +49,7 @@ from bot.i18n_tools import catalog_paths, extract, localized_texts
 from bot.services.registrations import Answers
 from models import RegistrationStatus
 from tests.chat import Chat
-from tests.conftest import BEFORE_DEADLINE, EVENT_FILE, make_settings
+from tests.conftest import BEFORE_DEADLINE, EVENT_FILE, make_settings, sample_answers
 from tests.fake_telegram import StoredMessage, check_telegram_html
 from tests.test_registration_flow import answer_until_review, stored
 
@@ -78,18 +78,9 @@ TELEGRAM_TAGS = {
 ORGANISER = 900  # ADMIN_IDS in the test settings: staff windows render for them
 # Values a delegate types; they may be in any script, English included.
 TYPED = ("Ana Reyes", "Akbayan", "International Secretary", "ana@example.org", "PR 431", "PR 432")
+# Every question answered, as the dialogue keeps answers (JSON values).
 FULL_ANSWERS: dict[str, Any] = {
-    "language": "en",
-    "consent_version": "2024-04-10",
-    "consent_at": "2024-04-20T10:00:00+08:00",
-    "full_name": "Ana Reyes",
-    "gender": "woman",
-    "country": "PH",
-    "organisation": "Akbayan",
-    "position": "International Secretary",
-    "role": "delegate",
-    "email": "ana@example.org",
-    "phone": "+639171234567",
+    **sample_answers().model_dump(mode="json", exclude_none=True),
     "arrival_date": "2024-07-29",
     "arrival_time": "14:35",
     "arrival_flight": "PR 431",
