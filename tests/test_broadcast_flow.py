@@ -492,3 +492,14 @@ async def test_reminders_once_per_user_in_their_language(app, engine, event):
     # The reminder's /start takes them back to where they were.
     await french.send("/start")
     assert "Données" in french.last_text or "données" in french.last_text
+
+
+async def test_recipients_by_language_are_named_in_the_staff_language(app, engine, event):
+    """Like countries and roles, the languages to choose from read in the staff member's language."""
+    service = registration_service(engine, event)
+    await register(service, 1, language="es")
+    await register(service, 2, language="ja")
+    staff = app.chat(STAFF, "fr")
+    await staff.send("/broadcast")
+    await staff.tap("k:language")
+    assert staff.buttons()[:2] == ["Espagnol (1)", "Japonais (1)"]

@@ -90,7 +90,7 @@ def value_label(kind: AudienceKind, option: Option, event: Event, language: str)
     if kind is AudienceKind.ROLE:
         role = event.role(option.value)
         return localized(role.label, language) if role else option.value
-    return language_name(option.value)
+    return language_name(option.value, language)
 
 
 async def audience_name(audience: Audience, audiences: AudienceService, event: Event, language: str) -> str:
