@@ -316,13 +316,14 @@ async def _people(world: World) -> None:
 
 async def test_xlsx_export_in_the_staff_language(world, tmp_path):
     await _people(world)
+    await world.register(full_name="Bell\x0b Ringer", email="bell@example.org")  # no XML for \x0b
     path = tmp_path / "out.xlsx"
     with get_i18n().use_locale("fr"):
         rows = await world.exports.write(path, ExportFormat.XLSX, "fr")
         expected = [
             gettext(label).format(zone="Manille") for key, label in COLUMNS if key != "passport_number"
         ]
-    assert rows == 2
+    assert rows == 3
     sheet = load_workbook(path).active
     table = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert table[0] == expected and "Nom complet" in expected and "Pays" in expected
@@ -334,6 +335,13 @@ async def test_xlsx_export_in_the_staff_language(world, tmp_path):
     assert ana["arrival_date"].date() == date(2024, 7, 29) and ana["arrival_time"] == time(14, 35)
     # Spreadsheets have no time zones: the event's local time (UTC+8).
     assert ana["checked_in_at"] == NOW.astimezone(world.event.tz).replace(tzinfo=None)
+    # Dates and times are numbers shown in date formats, as before (openpyxl wrote the first exports).
+    assert sheet.title == "Sheet" and sheet.freeze_panes is None
+    row = 2 + [r[keys.index("full_name")] for r in table[1:]].index("Ana Reyes")
+    formats = {key: sheet.cell(row=row, column=keys.index(key) + 1).number_format for key in keys}
+    assert formats["arrival_date"] == "yyyy-mm-dd" and formats["arrival_time"] == "h:mm:ss"
+    assert formats["checked_in_at"] == "yyyy-mm-dd h:mm:ss" and formats["full_name"] == "General"
+    assert by_name["Bell Ringer"]["email"] == "bell@example.org"
     formula = by_name["=HYPERLINK(x)"]
     assert formula["country"] == "Indonésie" and formula["delegation"] is None
     # Kept as text, never run as a formula.

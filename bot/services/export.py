@@ -1,23 +1,22 @@
 """Registrations as a spreadsheet (XLSX) or CSV, streamed: rows are read from the database in
-batches and written as they come (openpyxl's write-only mode keeps memory flat), in a worker
-thread so that the bot keeps answering meanwhile."""
+batches and written as they come (XlsxWriter's constant-memory mode keeps memory flat), in a
+worker thread so that the bot keeps answering meanwhile."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import re
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlmodel import col, select
+from xlsxwriter import Workbook
 
 from bot.db import SessionFactory
 from bot.event import Event, localized
@@ -279,32 +278,51 @@ class ExportService:
         return to_row
 
 
+# Characters XML 1.0 cannot hold: dropped from the text (tab, line feed and carriage return stay).
+_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+# Number formats of the cells holding dates and times (a spreadsheet stores them as numbers).
+_DATE_FORMATS = {datetime: "yyyy-mm-dd h:mm:ss", date: "yyyy-mm-dd", time: 21}  # 21: h:mm:ss
+
+
 class _XlsxSheet:
+    """One sheet, rows appended in order; each row goes to a temporary file as it comes."""
+
     def __init__(self, path: Path):
         self.path = path
-        self.workbook = Workbook(write_only=True)
-        self.sheet = self.workbook.create_sheet()
+        self.folder = tempfile.TemporaryDirectory(prefix="export-")
+        self.workbook = Workbook(str(path), {"constant_memory": True, "tmpdir": self.folder.name})
+        self.sheet = self.workbook.add_worksheet("Sheet")
+        self.formats = {
+            kind: self.workbook.add_format({"num_format": number_format})
+            for kind, number_format in _DATE_FORMATS.items()
+        }
+        self.rows = 0
 
     def write(self, rows: Iterable[list[Any]]) -> None:
+        sheet, formats = self.sheet, self.formats
         for row in rows:
-            self.sheet.append([self._cell(value) for value in row])
-
-    def _cell(self, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if not value.startswith("="):
-            return value
-        # Text, never a formula (openpyxl reads a leading "=" as one).
-        cell = WriteOnlyCell(self.sheet, value=value)
-        cell.data_type = "s"
-        return cell
+            number = self.rows
+            for column, value in enumerate(row):
+                if value is None:
+                    continue
+                kind = type(value)
+                if kind is str:
+                    # Always text, never a formula, even when it starts with "=".
+                    sheet.write_string(number, column, _ILLEGAL_CHARACTERS.sub("", value))
+                elif kind in formats:
+                    sheet.write_datetime(number, column, value, formats[kind])
+                else:
+                    sheet.write(number, column, value)
+            self.rows += 1
 
     def close(self) -> None:
-        self.workbook.save(self.path)
+        try:
+            self.workbook.close()
+        finally:
+            self.folder.cleanup()
 
     def abandon(self) -> None:
-        self.workbook.close()
+        self.folder.cleanup()
 
 
 class _CsvSheet:
