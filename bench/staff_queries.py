@@ -4,9 +4,11 @@ The registrations are bulk-inserted with SQLAlchemy Core into a fresh SQLite fil
 PostgreSQL database, migrated like the bot's. Each figure is measured through the bot's own
 services, next to a plain baseline in the same run:
 
-- headcount (HeadcountService.count, about ten GROUP BY queries) / a bare `SELECT count(*)`;
+- headcount (HeadcountService.count, one UNION ALL of grouped queries) / a bare `SELECT count(*)`;
+  on PostgreSQL also after a VACUUM, as autovacuum leaves the table soon after such a load (the
+  visibility map lets index-only scans skip the table; right after the bulk insert they cannot);
 - /headcount's whole work (the counts, the texts and the chart PNG) / the same bare count;
-- /find (SearchService.find) / a bare SQL `LIKE` on the names;
+- /find (SearchService.find, a LIKE on the folded search columns) / a bare SQL `LIKE` on the names;
 - XLSX export (ExportService.write), time and peak resident memory of a process doing only
   that / a plain csv.writer of the same registrations in a process of its own.
 """
@@ -36,6 +38,7 @@ from bot.db import create_engine, create_session_factory, upgrade_schema
 from bot.event import Event, load_event
 from bot.i18n import supported_languages
 from models import Registration
+from models.registration import search_values
 
 TARGET_HEADCOUNT_MS = 100
 TARGET_EXPORT_S = 15
@@ -72,6 +75,7 @@ def fake_registrations(event: Event, count: int, seed: int = 8):
         arrival = event.starts_on - timedelta(days=rng.randint(0, 3)) if rng.random() < 0.8 else None
         departure = event.ends_on + timedelta(days=rng.randint(0, 3)) if rng.random() < 0.8 else None
         visa = rng.random() < 0.3
+        full_name, email = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", f"delegate{n}@example.org"
         batch.append(
             {
                 "event_id": event.id,
@@ -82,13 +86,13 @@ def fake_registrations(event: Event, count: int, seed: int = 8):
                 "language": rng.choice(languages),
                 "consent_version": event.privacy.version,
                 "consent_at": now,
-                "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                "full_name": full_name,
                 "gender": rng.choice(["woman", "man", "another", "undisclosed"]),
                 "country": rng.choice(COUNTRIES),
                 "organisation": f"Party {rng.randint(1, 400)}",
                 "position": "International Secretary",
                 "role": rng.choice(roles),
-                "email": f"delegate{n}@example.org",
+                "email": email,
                 "phone": f"+63917{n:07d}",
                 "arrival_date": arrival,
                 "arrival_time": day_time(rng.randint(0, 23), rng.choice([0, 15, 30, 45]))
@@ -106,6 +110,8 @@ def fake_registrations(event: Event, count: int, seed: int = 8):
                 "accessibility": "Wheelchair" if rng.random() < 0.02 else None,
                 "created_at": now,
                 "updated_at": now,
+                # What the bot's mapper events store on an ORM insert (Core inserts skip them).
+                **search_values(full_name, email),
             }
         )
         if len(batch) == BATCH:
@@ -150,6 +156,14 @@ async def timed(call, repeats: int = REPEATS) -> tuple[float, float]:
     return first, statistics.median(times)
 
 
+async def count_registrations(engine, event: Event) -> None:
+    """The baseline of the headcount: a bare count of the event's registrations."""
+    async with engine.connect() as connection:
+        await connection.execute(
+            select(func.count()).select_from(Registration).where(Registration.event_id == event.id)
+        )
+
+
 async def measure_queries(url: str, event: Event) -> dict[str, tuple[float, float]]:
     from bot.charts import bar_charts_png
     from bot.services.headcount import HeadcountService
@@ -159,12 +173,6 @@ async def measure_queries(url: str, event: Event) -> dict[str, tuple[float, floa
     engine = create_engine(url)
     sessions = create_session_factory(engine)
     headcounts, search = HeadcountService(sessions, event), SearchService(sessions, event)
-
-    async def bare_count():
-        async with engine.connect() as connection:
-            await connection.execute(
-                select(func.count()).select_from(Registration).where(Registration.event_id == event.id)
-            )
 
     async def whole_headcount():
         counts = await headcounts.count()
@@ -183,11 +191,29 @@ async def measure_queries(url: str, event: Event) -> dict[str, tuple[float, floa
     try:
         return {
             "headcount": await timed(headcounts.count),
-            "count": await timed(bare_count),
+            "count": await timed(lambda: count_registrations(engine, event)),
             "whole headcount": await timed(whole_headcount, 2),
             "find": await timed(lambda: search.find("reyes")),
             "find code": await timed(lambda: search.find("334-333")),
             "like": await timed(bare_like),
+        }
+    finally:
+        await engine.dispose()
+
+
+async def measure_vacuumed_headcount(url: str, event: Event) -> dict[str, tuple[float, float]]:
+    """PostgreSQL: the headcount again once VACUUM has set the visibility map."""
+    from bot.services.headcount import HeadcountService
+
+    engine = create_engine(url)
+    try:
+        async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
+            await connection.exec_driver_sql("VACUUM ANALYZE registration")
+        headcounts = HeadcountService(create_session_factory(engine), event)
+
+        return {
+            "headcount": await timed(headcounts.count),
+            "count": await timed(lambda: count_registrations(engine, event)),
         }
     finally:
         await engine.dispose()
@@ -262,6 +288,9 @@ async def bench_backend(backend: str, count: int, event: Event) -> Table:
             xlsx = run_child("xlsx", url, Path(folder) / "export.xlsx")
             csv_export = run_child("csv", url, Path(folder) / "export.csv")
             baseline = run_child("csv-baseline", url, Path(folder) / "plain.csv")
+        if backend == "postgresql":  # last: the exports are read from the table as it was loaded
+            vacuumed = await measure_vacuumed_headcount(url, event)
+            q |= {f"vacuumed {key}": value for key, value in vacuumed.items()}
     head, count_q = q["headcount"], q["count"]
     table.add(
         "/headcount counts (warm median)",
@@ -272,6 +301,16 @@ async def bench_backend(backend: str, count: int, event: Event) -> Table:
         head[1] < TARGET_HEADCOUNT_MS,
     )
     table.add("/headcount counts (first run)", head[0], count_q[0], "ms")
+    if "vacuumed headcount" in q:
+        vacuumed = q["vacuumed headcount"][1]
+        table.add(
+            "/headcount counts after VACUUM (warm median)",
+            vacuumed,
+            q["vacuumed count"][1],
+            "ms",
+            f"< {TARGET_HEADCOUNT_MS} ms",
+            vacuumed < TARGET_HEADCOUNT_MS,
+        )
     table.add("/headcount counts, texts and chart", q["whole headcount"][1], count_q[1], "ms")
     table.add("/find reyes (warm median)", q["find"][1], q["like"][1], "ms")
     table.add("/find by code (warm median)", q["find code"][1], q["like"][1], "ms")

@@ -1,7 +1,9 @@
 """A delegate's registration for one event."""
 
+import unicodedata
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -12,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    event,
     false,
     text,
 )
@@ -53,9 +56,9 @@ HEADCOUNT_INDEXES = (
         "hotel_needed",
         "visa_needed",
     ),
-    Index("ix_registration_country", "event_id", "country", "status"),
+    # Countries, delegations and dietary needs are counted in one pass.
+    Index("ix_registration_country", "event_id", "country", "delegation_id", "dietary", "status"),
     Index("ix_registration_delegation", "event_id", "delegation_id", "status"),
-    Index("ix_registration_dietary", "event_id", "dietary", "status"),
     Index("ix_registration_stay", "event_id", "hotel_needed", "arrival_date", "departure_date", "status"),
     Index("ix_registration_arrival", "event_id", "arrival_date", "arrival_time", "status"),
     Index("ix_registration_departure", "event_id", "departure_date", "departure_time", "status"),
@@ -63,6 +66,24 @@ HEADCOUNT_INDEXES = (
     _partial("ix_registration_dietary_notes", "dietary_notes"),
     _partial("ix_registration_accessibility", "accessibility"),
 )
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, single spaces: `  JOSÉ  Núñez` -> `jose nunez` (/find's matching)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(char for char in decomposed if not unicodedata.combining(char)).split())
+
+
+def search_values(full_name: str | None, email: str | None) -> dict[str, str | None]:
+    """The folded copies /find searches (SEARCH_COLUMNS), from the name and email."""
+    return {"search_name": fold(full_name or "") or None, "search_email": fold(email or "") or None}
+
+
+# Derived from the name and email whenever they are written (the mapper events below); not
+# shown to the delegate as data of their own (bot/services/privacy.py).
+SEARCH_COLUMNS = ("search_name", "search_email")
+# Code point order on both databases, like Python's sort of the same strings (SQLite's BINARY).
+_FOLDED = String().with_variant(String(collation="C"), "postgresql")
 
 
 class Registration(SQLModel, table=True):
@@ -138,3 +159,16 @@ class Registration(SQLModel, table=True):
     # Check-in at the entrance (bot/services/checkin.py): when, and the staff member's user id.
     checked_in_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     checked_in_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+    # /find (bot/services/search.py): the name and email folded (`fold`), kept by the mapper
+    # events below on every ORM insert and update; a Core insert passes `search_values(...)`.
+    search_name: str | None = Field(default=None, sa_column=Column(_FOLDED))
+    search_email: str | None = Field(default=None, sa_column=Column(_FOLDED))
+
+
+@event.listens_for(Registration, "before_insert")
+@event.listens_for(Registration, "before_update")
+def _keep_search_values(_mapper: Any, _connection: Any, registration: Registration) -> None:
+    for column, value in search_values(registration.full_name, registration.email).items():
+        if getattr(registration, column) != value:
+            setattr(registration, column, value)

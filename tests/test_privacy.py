@@ -17,6 +17,7 @@ from bot.db import create_engine, create_session_factory, upgrade_schema
 from bot.retention import RetentionJob
 from bot.services.crypto import PassportCipher, mask, new_key
 from bot.services.privacy import KEPT_COLUMNS, erased_values
+from bot.services.search import fold
 from models import (
     AuditEntry,
     BotUser,
@@ -166,6 +167,7 @@ async def test_mydata_sends_everything_as_text_and_json(app, engine):
     data = json.loads(next(iter(document.files.values())))
     [exported] = data["registrations"]
     assert exported["passport_number"] == PASSPORT and exported["full_name"] == "<b>Ana</b> & Co"
+    assert "search_name" not in exported, "the folded copies for /find are not data of their own"
     assert exported["code"] == registration.code and exported["email"] == "ana@example.org"
     assert data["bot_preferences"]["language"] == "fr" and data["telegram_user_id"] == USER
     [question] = data["questions"]
@@ -221,6 +223,7 @@ async def test_forget_erases_personal_data_and_keeps_the_counts(app, engine):
     await chat.tap("erase")
     assert chat.last.inline_keyboard == [] and "contact@progressive-alliance.info" in chat.last_text
 
+    assert (mine.search_name, mine.search_email) == (fold(mine.full_name), fold(mine.email))
     dump = await database_text(engine)
     for personal in (
         str(USER),
@@ -228,6 +231,7 @@ async def test_forget_erases_personal_data_and_keeps_the_counts(app, engine):
         mine.checkin_token,
         mine.passport_number,
         "Ana Reyes",
+        mine.search_name,  # /find's folded copy goes too (the other delegate has the same email)
     ):
         assert personal not in dump
     registrations = await stored(engine)
@@ -238,6 +242,7 @@ async def test_forget_erases_personal_data_and_keeps_the_counts(app, engine):
     assert sum(r.checked_in_at is not None for r in registrations) == 2
     for column, value in erased_values().items():
         assert getattr(erased, column) == value, column
+    assert erased.search_name is None and erased.search_email is None
     other = next(r for r in registrations if r.id != mine.id)
     assert other.full_name == "Other Delegate" and other.status == RegistrationStatus.REGISTERED
 

@@ -10,9 +10,10 @@ from datetime import date, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import text as sql
 
 from bot.charts import Panel, bar_charts_png, can_draw, panel_texts
-from bot.db import create_session_factory
+from bot.db import create_engine, create_session_factory, upgrade_schema
 from bot.event import Event, GenderBalancePolicy
 from bot.i18n import get_i18n, gettext
 from bot.services.checkin import CheckinOutcome, CheckinService, normalize_code
@@ -293,6 +294,88 @@ async def test_find_by_name_code_or_email_ignoring_accents(world):
     assert [f.full_name for f in (await world.search.find("partido.es")).found] == ["Ana Reyes"]
     assert (await world.search.find("nobody")).found == []
     assert (await world.search.find("   ")).total == 0
+
+
+async def test_find_ranks_code_then_name_then_email_and_counts_every_match(world):
+    prefix = await world.register(full_name="Reyes Bautista", email="rb@example.org")
+    contains = await world.register(full_name="Ana Reyes", email="ana@example.org")
+    exact = await world.register(full_name="REYES", email="x@example.org")
+    by_email = await world.register(full_name="Someone Else", email="reyes@partido.org")
+    await world.register(full_name="Ana Cruz", email="ana.cruz@example.org")
+    result = await world.search.find("reyes", limit=3)
+    assert [f.id for f in result.found] == [exact.id, prefix.id, contains.id] and result.total == 4
+    assert [f.id for f in (await world.search.find("reyes")).found][-1] == by_email.id
+    # The code comes first, whatever else matches.
+    coded = await world.search.find(by_email.code)
+    assert coded.found[0].id == by_email.id
+    # Every word must be in the name; the words of an email search are not split.
+    assert (await world.search.find("ana reyes")).total == 1
+    assert (await world.search.find("bautista ana")).total == 0
+
+
+async def test_find_reads_percent_and_underscore_as_themselves(world):
+    underscore = await world.register(full_name="Ana_Maria Cruz", email="am@example.org")
+    await world.register(full_name="Ana Maria Cruz", email="am2@example.org")
+    await world.register(full_name="Ben Tan", email="ben@example.org")
+    assert [f.id for f in (await world.search.find("a_m")).found] == [underscore.id]
+    assert (await world.search.find("%")).total == 0
+
+
+async def test_search_columns_follow_every_change_of_name_and_email(world):
+    jose = await world.register(full_name="José Núñez", email="Jose@Example.org")
+    assert (jose.search_name, jose.search_email) == ("jose nunez", "jose@example.org")
+    await world.registrations.update(jose.id, answers(full_name="Åsa Öberg", email="asa@partido.se"), NOW)
+    assert (await world.search.find("jose")).total == 0
+    assert [f.full_name for f in (await world.search.find("asa oberg")).found] == ["Åsa Öberg"]
+    assert [f.id for f in (await world.search.find("partido.se")).found] == [jose.id]
+    # Any ORM write keeps them (here a staff correction of the name only).
+    await world.set(jose, full_name="Asa  Oberg-Lind")
+    async with world.sessions() as session:
+        stored = await session.get(Registration, jose.id)
+    assert (stored.search_name, stored.search_email) == ("asa oberg-lind", "asa@partido.se")
+    assert [f.id for f in (await world.search.find("lind")).found] == [jose.id]
+    # Withdrawn registrations are still found; a repeat registration refills the columns.
+    await world.registrations.withdraw(jose.user_id, NOW)
+    again, _created = await world.registrations.register(jose.user_id, answers(full_name="Zoë Lee"), NOW)
+    assert again.id == jose.id and again.search_name == "zoe lee"
+    assert [f.id for f in (await world.search.find("zoe")).found] == [jose.id]
+
+
+async def test_migration_0008_fills_the_search_columns_of_existing_rows(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    await upgrade_schema(engine, "0007")
+    people = [("José  NÚÑEZ", "Jose@Example.org"), ("Ana_Reyes", "ana@partido.es"), ("", "")]
+    async with engine.begin() as connection:
+        for number, (name, email) in enumerate(people):
+            await connection.execute(
+                sql(
+                    "INSERT INTO registration (event_id, user_id, code, checkin_token, status, language, "
+                    "consent_version, consent_at, full_name, gender, country, organisation, position, "
+                    "role, email, phone, hotel_needed, visa_needed, delegation_head, held_for_balance, "
+                    "created_at, updated_at) VALUES ('manila-2024', :user, :code, :token, 'registered', "
+                    "'en', 'v1', '2024-04-20 02:00:00', :name, 'woman', 'PH', 'Akbayan', 'Secretary', "
+                    "'delegate', :email, '+63917', 0, 0, 0, 0, '2024-04-20 02:00:00', "
+                    "'2024-04-20 02:00:00')"
+                ),
+                {
+                    "user": number,
+                    "code": f"AAA-AA{number}",
+                    "token": f"t{number}",
+                    "name": name,
+                    "email": email,
+                },
+            )
+    await upgrade_schema(engine)
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(sql("SELECT search_name, search_email FROM registration ORDER BY id"))
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("jose nunez", "jose@example.org"),
+        ("ana_reyes", "ana@partido.es"),
+        (None, None),
+    ]
+    await engine.dispose()
 
 
 # --- exports ------------------------------------------------------------------------------------

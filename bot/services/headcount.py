@@ -9,14 +9,45 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import IntEnum
 
-from sqlalchemy import case, func
+from sqlalchemy import Date, Integer, String, Time, case, cast, func, literal, null, union_all
 from sqlmodel import col, select
 
 from bot.db import SessionFactory
 from bot.event import Event
 from bot.services.delegations import ACTIVE_STATUSES
 from models import Delegation, Registration
+
+
+class _Part(IntEnum):
+    """Which count a row of the headcount statement belongs to."""
+
+    BREAKDOWN = 1
+    CHECKED_IN = 2
+    DIETARY_NOTES = 3
+    ACCESSIBILITY = 4
+    COUNTRIES = 5  # with the delegations and dietary needs
+    DELEGATION_NAMES = 6
+    STAYS = 7
+    PICKUPS = 8
+    DROPOFFS = 9
+
+
+# The columns of every arm of the statement, after `part`.
+_COLUMNS = (
+    ("first", String),
+    ("second", String),
+    ("third", String),
+    ("fourth", String),
+    ("key", Integer),
+    ("day", Date),
+    ("other_day", Date),
+    ("moment", Time),
+    ("count", Integer),
+    ("hotel", Integer),
+    ("visa", Integer),
+)
 
 
 def _count_if(condition) -> object:
@@ -58,102 +89,139 @@ class HeadcountService:
         self.event = event
 
     async def count(self) -> Headcount:
-        """About ten GROUP BY queries, each answered from its covering index (see models/registration.py):
-        they group by the index's own columns, and finer buckets (the hour) are made here."""
+        """One statement: a UNION ALL of grouped queries (`_statement`), each answered from its
+        covering index (see models/registration.py); finer buckets (the hour) are made here."""
+        statuses: Counter[str] = Counter()
+        genders: Counter[str] = Counter()
+        roles: Counter[str] = Counter()
+        languages: Counter[str] = Counter()
+        countries: Counter[str] = Counter()
+        members: Counter[int | None] = Counter()
+        diets: Counter[str] = Counter()
+        stays: list[tuple[date | None, date | None, int]] = []
+        transfers: dict[_Part, Counter[tuple[date, int]]] = {
+            _Part.PICKUPS: Counter(),
+            _Part.DROPOFFS: Counter(),
+        }
+        names: dict[int, tuple[str, str]] = {}
+        headcount = Headcount()
+        async with self._sessions() as session:
+            rows = (await session.exec(self._statement())).all()
+        for part, first, second, third, fourth, key, day, other_day, moment, count, hotel, visa in rows:
+            if part == _Part.BREAKDOWN:
+                statuses[first] += count
+                if first in ACTIVE_STATUSES:
+                    genders[second] += count
+                    roles[third] += count
+                    languages[fourth] += count
+                    headcount.hotel_guests += hotel
+                    headcount.visa_letters += visa
+            elif part == _Part.CHECKED_IN:
+                headcount.checked_in = count
+            elif part == _Part.DIETARY_NOTES:
+                headcount.dietary_notes = count
+            elif part == _Part.ACCESSIBILITY:
+                headcount.accessibility = count
+            elif part == _Part.COUNTRIES:
+                countries[first] += count
+                members[key] += count
+                for option in (second or "").split(","):
+                    if option:
+                        diets[option] += count
+            elif part == _Part.DELEGATION_NAMES:
+                names[key] = (first, second)
+            elif part == _Part.STAYS:
+                stays.append((day, other_day, count))
+            else:
+                # A transfer without a time yet is listed under hour -1 ("time not known").
+                transfers[_Part(part)][(day, -1 if moment is None else moment.hour)] += count
+        headcount.statuses = dict(statuses)
+        headcount.active = sum(statuses[status] for status in ACTIVE_STATUSES)
+        headcount.genders, headcount.roles = _ranked(genders.items()), _ranked(roles.items())
+        headcount.languages = _ranked(languages.items())
+        headcount.countries = _ranked(countries.items())
+        headcount.delegations = sorted(
+            ((*names.get(key, (None, None)), count) for key, count in members.items()),
+            key=lambda row: (row[0] is None, -row[2], row[0] or ""),
+        )
+        headcount.dietary = _ranked(diets.items())
+        headcount.hotel_nights, headcount.hotel_dates_unknown = self._nights(stays)
+        for part, attribute in ((_Part.PICKUPS, "pickups"), (_Part.DROPOFFS, "dropoffs")):
+            setattr(headcount, attribute, sorted((d, h, n) for (d, h), n in transfers[part].items()))
+        return headcount
+
+    def _statement(self):
+        """Every count in one round trip. Each arm fills the columns it needs (`_COLUMNS`, typed
+        NULL elsewhere, as UNION ALL wants the same types in each arm on PostgreSQL)."""
         r = Registration
         of_event = r.event_id == self.event.id
         active = col(r.status).in_(ACTIVE_STATUSES)
-        headcount = Headcount()
-        async with self._sessions() as session:
 
-            async def rows(*columns, where=(), group_by=()):
-                return (
-                    await session.exec(select(*columns).where(of_event, *where).group_by(*group_by))
-                ).all()
+        def arm(part: _Part, *where, group_by=(), **values):
+            columns = [literal(int(part), Integer).label("part")]
+            columns += [values.get(name, cast(null(), kind)).label(name) for name, kind in _COLUMNS]
+            return select(*columns).where(*where).group_by(*group_by)
 
-            async def number(*where) -> int:
-                return (await session.exec(select(func.count()).where(of_event, *where))).one()
-
-            genders: Counter[str] = Counter()
-            roles: Counter[str] = Counter()
-            languages: Counter[str] = Counter()
-            statuses: Counter[str] = Counter()
-            for status, gender, role, language, count, hotel, visa in await rows(
-                r.status,
-                r.gender,
-                r.role,
-                r.language,
-                func.count(),
-                _count_if(r.hotel_needed == True),  # noqa: E712 (SQL)
-                _count_if(r.visa_needed == True),  # noqa: E712 (SQL)
+        return union_all(
+            arm(
+                _Part.BREAKDOWN,
+                of_event,
                 group_by=[r.status, r.gender, r.role, r.language],
-            ):
-                statuses[status] += count
-                if status in ACTIVE_STATUSES:
-                    genders[gender] += count
-                    roles[role] += count
-                    languages[language] += count
-                    headcount.hotel_guests += hotel
-                    headcount.visa_letters += visa
-            headcount.statuses = dict(statuses)
-            headcount.active = sum(statuses[status] for status in ACTIVE_STATUSES)
-            headcount.genders, headcount.roles = _ranked(genders.items()), _ranked(roles.items())
-            headcount.languages = _ranked(languages.items())
-
-            headcount.checked_in = await number(col(r.checked_in_at).is_not(None), active)
-            headcount.dietary_notes = await number(active, col(r.dietary_notes).is_not(None))
-            headcount.accessibility = await number(active, col(r.accessibility).is_not(None))
-
-            headcount.countries = _ranked(
-                await rows(r.country, func.count(), where=[active], group_by=[r.country])
-            )
-
-            members = await rows(r.delegation_id, func.count(), where=[active], group_by=[r.delegation_id])
-            names = {
-                key: (party, country)
-                for key, party, country in (
-                    await session.exec(
-                        select(Delegation.id, Delegation.party, Delegation.country).where(
-                            Delegation.event_id == self.event.id
-                        )
-                    )
-                ).all()
-            }
-            headcount.delegations = sorted(
-                ((*names.get(key, (None, None)), count) for key, count in members),
-                key=lambda row: (row[0] is None, -row[2], row[0] or ""),
-            )
-
-            diets: Counter[str] = Counter()
-            for combination, count in await rows(
-                r.dietary, func.count(), where=[col(r.dietary).is_not(None), active], group_by=[r.dietary]
-            ):
-                for option in combination.split(","):
-                    if option:
-                        diets[option] += count
-            headcount.dietary = _ranked(diets.items())
-
-            stays = await rows(
-                r.arrival_date,
-                r.departure_date,
-                func.count(),
-                where=[r.hotel_needed == True, active],  # noqa: E712 (SQL)
+                first=r.status,
+                second=r.gender,
+                third=r.role,
+                fourth=r.language,
+                count=func.count(),
+                hotel=_count_if(r.hotel_needed == True),  # noqa: E712 (SQL)
+                visa=_count_if(r.visa_needed == True),  # noqa: E712 (SQL)
+            ),
+            arm(_Part.CHECKED_IN, of_event, col(r.checked_in_at).is_not(None), active, count=func.count()),
+            arm(_Part.DIETARY_NOTES, of_event, active, col(r.dietary_notes).is_not(None), count=func.count()),
+            arm(_Part.ACCESSIBILITY, of_event, active, col(r.accessibility).is_not(None), count=func.count()),
+            arm(
+                _Part.COUNTRIES,
+                of_event,
+                active,
+                group_by=[r.country, r.delegation_id, r.dietary],
+                first=r.country,
+                second=r.dietary,
+                key=r.delegation_id,
+                count=func.count(),
+            ),
+            arm(
+                _Part.DELEGATION_NAMES,
+                Delegation.event_id == self.event.id,
+                key=Delegation.id,
+                first=Delegation.party,
+                second=Delegation.country,
+            ),
+            arm(
+                _Part.STAYS,
+                of_event,
+                r.hotel_needed == True,  # noqa: E712 (SQL)
+                active,
                 group_by=[r.arrival_date, r.departure_date],
-            )
-            headcount.hotel_nights, headcount.hotel_dates_unknown = self._nights(stays)
-
-            for attribute, day, moment in (
-                ("pickups", r.arrival_date, r.arrival_time),
-                ("dropoffs", r.departure_date, r.departure_time),
-            ):
-                by_hour: Counter[tuple[date, int]] = Counter()
-                for when, at, count in await rows(
-                    day, moment, func.count(), where=[col(day).is_not(None), active], group_by=[day, moment]
-                ):
-                    # A transfer without a time yet is listed under hour -1 ("time not known").
-                    by_hour[(when, -1 if at is None else at.hour)] += count
-                setattr(headcount, attribute, sorted((d, h, n) for (d, h), n in by_hour.items()))
-        return headcount
+                day=r.arrival_date,
+                other_day=r.departure_date,
+                count=func.count(),
+            ),
+            *(
+                arm(
+                    part,
+                    of_event,
+                    col(day).is_not(None),
+                    active,
+                    group_by=[day, moment],
+                    day=day,
+                    moment=moment,
+                    count=func.count(),
+                )
+                for part, day, moment in (
+                    (_Part.PICKUPS, r.arrival_date, r.arrival_time),
+                    (_Part.DROPOFFS, r.departure_date, r.departure_time),
+                )
+            ),
+        )
 
     def _nights(self, stays) -> tuple[list[tuple[date, int]], int]:
         """Guests per night from (arrival, departure, guests).

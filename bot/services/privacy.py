@@ -40,6 +40,7 @@ from models import (
     RegistrationStart,
     RegistrationStatus,
 )
+from models.registration import SEARCH_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,8 @@ class PrivacyService:
         }
 
     def _registration_data(self, registration: Registration) -> dict[str, Any]:
-        data = _row_data(registration)
+        # The search columns are the name and email again, folded for /find: not shown twice.
+        data = {key: value for key, value in _row_data(registration).items() if key not in SEARCH_COLUMNS}
         if data.get("passport_number"):
             data["passport_number"] = self._clear(data["passport_number"])
         return data

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import col, select
 
 from bot.db import SessionFactory
 from bot.event import Event
 from bot.services.checkin import normalize_code
 from models import Registration
+from models.registration import fold
+
+__all__ = ["QUERY_MAX", "Found", "SearchResult", "SearchService", "fold"]
 
 QUERY_MAX = 100
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents, single spaces: `  JOSÉ  Núñez` -> `jose nunez`."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(char for char in decomposed if not unicodedata.combining(char)).split())
 
 
 @dataclass(frozen=True)
@@ -44,8 +41,10 @@ class SearchService:
     async def find(self, query: str, limit: int = 10) -> SearchResult:
         """Matches, best first: the code, then names and emails that contain every typed word.
 
-        Folding happens here rather than in SQL: neither SQLite nor PostgreSQL (without an
-        extension) removes accents, and only four short columns are read.
+        Neither SQLite nor PostgreSQL (without an extension) removes accents: the name and email
+        are stored folded (`search_name`, `search_email`, see models/registration.py) and the
+        query is folded the same way, so a plain LIKE matches. Ties are in folded-name order
+        (code point order on both databases), then by id; the total comes in the same statement.
         """
         needle = fold(query[:QUERY_MAX])
         words = needle.split()
@@ -53,29 +52,27 @@ class SearchService:
             return SearchResult([], 0)
         code = normalize_code(query)
         r = Registration
+        name, email = col(r.search_name), col(r.search_email)
+        every_word = and_(*(name.contains(word, autoescape=True) for word in words))
+        ranks = [
+            (name == needle, 1),
+            (name.startswith(needle, autoescape=True), 2),
+            (every_word, 3),
+        ]
+        matches = [every_word, email.contains(needle, autoescape=True)]
+        if code is not None:
+            ranks.insert(0, (r.code == code, 0))
+            matches.append(r.code == code)
+        statement = (
+            select(r.id, r.code, r.full_name, r.country, r.status, func.count().over())
+            .where(r.event_id == self.event.id, col(r.code).is_not(None), or_(*matches))
+            .order_by(case(*ranks, else_=4), name, col(r.id))
+            .limit(limit)
+        )
         async with self._sessions() as session:
-            rows = (
-                await session.exec(
-                    select(r.id, r.code, r.full_name, r.email, r.country, r.status)
-                    .where(r.event_id == self.event.id, col(r.code).is_not(None))
-                    .order_by(col(r.id))
-                )
-            ).all()
-        ranked: list[tuple[int, str, Found]] = []
-        for id_, code_, name, email, country, status in rows:
-            folded_name = fold(name or "")
-            if code is not None and code_ == code:
-                rank = 0
-            elif folded_name == needle:
-                rank = 1
-            elif folded_name.startswith(needle):
-                rank = 2
-            elif all(word in folded_name for word in words):
-                rank = 3
-            elif needle in fold(email or ""):
-                rank = 4
-            else:
-                continue
-            ranked.append((rank, folded_name, Found(id_, code_, name or "", country or "", status)))
-        ranked.sort(key=lambda item: (item[0], item[1]))
-        return SearchResult([found for _rank, _name, found in ranked[:limit]], len(ranked))
+            rows = (await session.exec(statement)).all()
+        found = [
+            Found(id_, code_, full_name or "", country or "", status)
+            for id_, code_, full_name, country, status, _total in rows
+        ]
+        return SearchResult(found, rows[0][-1] if rows else 0)
