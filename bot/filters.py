@@ -1,15 +1,39 @@
-"""Access filters for staff and admin routers.
+"""Filters: magic filters checked in the event loop, and access filters for staff and admins.
 
-A user who fails them falls through to the delegate routers, where a staff command gets the same
-answer as any unknown command: nothing tells them the command exists.
+A user who fails the access filters falls through to the delegate routers, where a staff command
+gets the same answer as any unknown command: nothing tells them the command exists.
 """
 
 from __future__ import annotations
 
-from aiogram.filters import BaseFilter
+from typing import Any
+
+from aiogram import F
+from aiogram.filters import BaseFilter, Filter
 from aiogram.types import TelegramObject, User
+from magic_filter import MagicFilter
 
 from bot.services.staff import StaffService
+
+
+class Inline(Filter):
+    """A magic filter (`F...`) checked in the event loop.
+
+    aiogram runs a filter that is a plain callable, `F` included, in a worker thread
+    (`asyncio.to_thread`): for router filters checked on every update, the thread hops and their
+    queue were a large part of each update's time under load (bench/dialogue.py).
+    tests/test_filters.py checks that no filter or handler of the bot runs in a thread.
+    """
+
+    def __init__(self, magic: MagicFilter):
+        self._magic = magic
+
+    async def __call__(self, event: TelegramObject) -> Any:
+        return self._magic.resolve(event)
+
+
+PRIVATE_CHAT = Inline(F.chat.type == "private")
+PRIVATE_CHAT_BUTTON = Inline(F.message.chat.type == "private")
 
 
 class StaffOnly(BaseFilter):

@@ -38,7 +38,7 @@ from bot.dialogs.widgets import (
     say_invalid,
 )
 from bot.event import Event, localized
-from bot.filters import StaffOnly
+from bot.filters import Inline, StaffOnly
 from bot.i18n import N_, get_i18n
 from bot.i18n import gettext as _
 from bot.menus import CommandMenus
@@ -244,7 +244,7 @@ def staff_dialog() -> Dialog:
                 RequestUser(T(N_("👤 Pick a person")), PICK_REQUEST_ID),
                 Button(T(N_("✖️ Cancel")), id="cancel", on_click=_leave_picker),
                 MessageInput(_on_users_shared, content_types=[ContentType.USERS_SHARED]),
-                MessageInput(_on_forward, filter=F.forward_origin),
+                MessageInput(_on_forward, filter=Inline(F.forward_origin)),
                 TextInput(id="uid", on_success=_on_user_id),
                 UNEXPECTED_INPUT,
                 state=StaffSG.add,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
@@ -17,7 +17,7 @@ from aiogram_dialog import DialogManager, ShowMode
 from bot.dialogs.states import BroadcastSG
 from bot.dialogs.widgets import current_language
 from bot.event import Event
-from bot.filters import StaffOnly
+from bot.filters import PRIVATE_CHAT, StaffOnly
 from bot.i18n import N_
 from bot.i18n import gettext as _
 from bot.outbox import JobAction, OutboxWorker, cancel_keyboard, progress_keyboard, progress_text
@@ -48,7 +48,7 @@ async def show_progress(bot: Bot, job: BroadcastJob, broadcasts: BroadcastServic
 
 def broadcast_router() -> Router:
     router = Router(name="broadcast")
-    router.message.filter(F.chat.type == "private", StaffOnly())
+    router.message.filter(PRIVATE_CHAT, StaffOnly())
     router.callback_query.filter(StaffOnly())
 
     @router.message(Command("broadcast"))

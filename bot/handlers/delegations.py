@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode
@@ -14,6 +14,7 @@ from bot.dialogs.registration import begin_registration
 from bot.dialogs.states import RegistrationSG
 from bot.dialogs.widgets import current_language
 from bot.event import Event
+from bot.filters import PRIVATE_CHAT
 from bot.handlers.start import answer_invalid_link
 from bot.i18n import gettext as _
 from bot.membership import join_delegation
@@ -27,7 +28,7 @@ PREFILLED = ("organisation", "country")
 
 def delegation_router() -> Router:
     router = Router(name="delegation")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE_CHAT)
 
     @router.message(Command("delegation"))
     async def my_delegation(

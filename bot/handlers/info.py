@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram_dialog import DialogManager
@@ -10,12 +10,13 @@ from aiogram_dialog import DialogManager
 from bot.dialogs.info import open_browsing
 from bot.dialogs.states import FaqSG, InfoSG, ProgrammeSG
 from bot.event import Event, Topic
+from bot.filters import PRIVATE_CHAT
 from bot.handlers.questions import send_location
 
 
 def info_router() -> Router:
     router = Router(name="info-commands")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE_CHAT)
 
     @router.message(Command("programme", "program", "agenda"))
     async def programme(message: Message, dialog_manager: DialogManager) -> None:

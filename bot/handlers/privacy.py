@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, Message
 from aiogram_dialog import DialogManager, ShowMode
@@ -16,7 +16,7 @@ from bot.dialogs.my_registration import STATUS_LABELS
 from bot.dialogs.states import ForgetSG, PurgeSG
 from bot.dialogs.widgets import current_language
 from bot.event import Event, localized
-from bot.filters import AdminOnly
+from bot.filters import PRIVATE_CHAT, AdminOnly
 from bot.i18n import fmt_date, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.services.crypto import mask
@@ -118,7 +118,7 @@ async def _show_dialogue_again(manager: DialogManager) -> None:
 
 def privacy_router() -> Router:
     router = Router(name="privacy")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE_CHAT)
 
     @router.message(Command("privacy"))
     async def show_privacy(
@@ -153,7 +153,7 @@ def privacy_router() -> Router:
 def privacy_admin_router() -> Router:
     """/purge; anyone else gets the unknown-command answer from the delegate routers."""
     router = Router(name="privacy-admin")
-    router.message.filter(F.chat.type == "private", AdminOnly())
+    router.message.filter(PRIVATE_CHAT, AdminOnly())
 
     @router.message(Command("purge"))
     async def purge(message: Message, dialog_manager: DialogManager) -> None:

@@ -25,7 +25,7 @@ from bot import event_texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.event import Event, Place, Topic, localized
-from bot.filters import StaffOnly
+from bot.filters import PRIVATE_CHAT, PRIVATE_CHAT_BUTTON, Inline, StaffOnly
 from bot.i18n import (
     DEFAULT_LANGUAGE,
     country_name,
@@ -157,8 +157,8 @@ async def _who(question: Question, registrations: RegistrationService, user: Use
 def questions_router() -> Router:
     """Private chats: the "Ask the organisers" button, and /questions for staff."""
     router = Router(name="questions")
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.filter(PRIVATE_CHAT)
+    router.callback_query.filter(PRIVATE_CHAT_BUTTON)
 
     @router.callback_query(AskOrganisers.filter())
     async def ask_organisers(
@@ -262,7 +262,7 @@ def organisers_router(settings: Settings) -> Router:
     """The organisers' chat: every member is an organiser. Replies to the bot's question posts go to
     the delegate; /questions lists the open ones. Group messages are in the default language."""
     router = Router(name="organisers-chat")
-    router.message.filter(F.chat.id == settings.organiser_chat_id)
+    router.message.filter(Inline(F.chat.id == settings.organiser_chat_id))
 
     @router.message(Command("questions"))
     async def open_questions(
@@ -273,7 +273,7 @@ def organisers_router(settings: Settings) -> Router:
                 await _open_questions_text(questions, registrations, in_organisers_chat=True)
             )
 
-    @router.message(F.reply_to_message)
+    @router.message(Inline(F.reply_to_message))
     async def reply_to_delegate(
         message: Message,
         bot: Bot,

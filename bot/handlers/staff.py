@@ -15,7 +15,7 @@ from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.enums import ChatAction
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -37,7 +37,7 @@ from bot.dialogs.staff import names_of
 from bot.dialogs.states import DelegationsSG, InviteSG, StaffSG
 from bot.dialogs.widgets import current_language
 from bot.event import Event
-from bot.filters import AdminOnly, StaffOnly
+from bot.filters import PRIVATE_CHAT, AdminOnly, StaffOnly
 from bot.handlers.start import answer_invalid_link
 from bot.i18n import DEFAULT_LANGUAGE, N_, get_i18n
 from bot.i18n import gettext as _
@@ -97,28 +97,27 @@ def staff_router() -> Router:
     router = Router(name="staff")
     router.message.filter(StaffOnly())
     router.callback_query.filter(StaffOnly())
-    private = F.chat.type == "private"
     exporting: set[int] = set()  # staff with an export being written: a double press makes one file
 
-    @router.message(~private, Command(*(name for name, _text in (*STAFF_COMMANDS, *ADMIN_COMMANDS))))
+    @router.message(~PRIVATE_CHAT, Command(*(name for name, _text in (*STAFF_COMMANDS, *ADMIN_COMMANDS))))
     async def in_a_group(message: Message) -> None:
         await message.reply(
             _("🔒 Staff commands work only in our private chat, so that delegates' data stays private.")
         )
 
-    @router.message(private, Command("staff"), AdminOnly())
+    @router.message(PRIVATE_CHAT, Command("staff"), AdminOnly())
     async def staff_roles(message: Message, dialog_manager: DialogManager) -> None:
         await dialog_manager.start(StaffSG.list, show_mode=ShowMode.SEND)
 
-    @router.message(private, Command("invite"))
+    @router.message(PRIVATE_CHAT, Command("invite"))
     async def invite(message: Message, dialog_manager: DialogManager) -> None:
         await dialog_manager.start(InviteSG.party, show_mode=ShowMode.SEND)
 
-    @router.message(private, Command("delegations"))
+    @router.message(PRIVATE_CHAT, Command("delegations"))
     async def delegations(message: Message, dialog_manager: DialogManager) -> None:
         await dialog_manager.start(DelegationsSG.list, show_mode=ShowMode.SEND)
 
-    @router.message(private, Command("headcount"))
+    @router.message(PRIVATE_CHAT, Command("headcount"))
     async def headcount(
         message: Message, headcounts: HeadcountService, staff: StaffService, conference: Event, clock: Clock
     ) -> None:
@@ -135,7 +134,7 @@ def staff_router() -> Router:
             png = await asyncio.to_thread(bar_charts_png, title, panels)
         await message.answer_photo(BufferedInputFile(png, filename="headcount.png"))
 
-    @router.message(private, Command("find"))
+    @router.message(PRIVATE_CHAT, Command("find"))
     async def find(
         message: Message, command: CommandObject, search: SearchService, staff: StaffService
     ) -> None:
@@ -193,7 +192,7 @@ def staff_router() -> Router:
             return
         await check_in(callback.message, callback.from_user.id, callback_data.registration_id, data)
 
-    @router.message(private, Command("checkin"))
+    @router.message(PRIVATE_CHAT, Command("checkin"))
     async def check_in_by_code(
         message: Message, command: CommandObject, checkins: CheckinService, **data
     ) -> None:
@@ -213,7 +212,7 @@ def staff_router() -> Router:
             return
         await check_in(message, message.from_user.id, registration.id, {**data, "checkins": checkins})
 
-    @router.message(private, Command("export"))
+    @router.message(PRIVATE_CHAT, Command("export"))
     async def export(message: Message, command: CommandObject, staff: StaffService, **data) -> None:
         is_admin = staff.is_admin(message.from_user.id)
         wanted = (command.args or "").strip().lower()

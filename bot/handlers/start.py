@@ -13,6 +13,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.dialogs.registration import begin_registration
 from bot.dialogs.states import LanguageSG, MyRegistrationSG
+from bot.filters import PRIVATE_CHAT, Inline
 from bot.handlers.questions import answer_question
 from bot.i18n import gettext as _
 from bot.services.registrations import RegistrationService
@@ -56,7 +57,7 @@ async def answer_invalid_link(message: Message, manager: DialogManager) -> None:
 
 def commands_router() -> Router:
     router = Router(name="delegate-commands")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE_CHAT)
 
     @router.message(CommandStart())
     async def start(
@@ -95,7 +96,7 @@ def commands_router() -> Router:
         if dialog_manager.has_context():
             await dialog_manager.show(ShowMode.SEND)
 
-    @router.message(F.text.startswith("/"))
+    @router.message(Inline(F.text.startswith("/")))
     async def unknown_command(message: Message, dialog_manager: DialogManager) -> None:
         await message.answer(_("I do not know this command.") + "\n\n" + help_text())
         if dialog_manager.has_context():
@@ -123,7 +124,7 @@ def help_text() -> str:
 def fallback_router() -> Router:
     """Messages when no dialogue is open."""
     router = Router(name="fallback")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE_CHAT)
 
     @router.message()
     async def outside_dialogue(message: Message, **data: Any) -> None:
