@@ -28,6 +28,7 @@ from sqlmodel import col, delete, select
 from bot.db import SessionFactory
 from bot.event import Event
 from bot.services.crypto import PassportCipher
+from bot.services.users import UserService
 from bot.storage import chat_records, chats_with_state, erase_chat
 from models import (
     BotUser,
@@ -99,12 +100,14 @@ class PrivacyService:
         event: Event,
         passports: PassportCipher,
         storage: BaseStorage,
+        users: UserService,
         retention_days: int,
     ):
         self._sessions = sessions
         self.event = event
         self.passports = passports
         self._storage = storage
+        self._users = users
         self.retention_days = retention_days
 
     # -- retention
@@ -223,6 +226,7 @@ class PrivacyService:
             # Deliveries not sent yet are dropped too: the bot no longer writes to them.
             await session.exec(delete(BroadcastDelivery).where(col(BroadcastDelivery.chat_id) == user_id))
             await session.commit()
+        self._users.forget_kept(user_id)
         await erase_chat(self._storage, user_id)
         log.info("personal data erased on request (registrations %s)", [r.id for r in registrations])
         return bool(registrations)
@@ -290,6 +294,7 @@ class PrivacyService:
             event_jobs = select(BroadcastJob.id).where(BroadcastJob.event_id == self.event.id)
             await session.exec(delete(BroadcastDelivery).where(col(BroadcastDelivery.job_id).in_(event_jobs)))
             await session.commit()
+        self._users.forget_kept()
         chats = await chats_with_state(self._storage) - other_events
         for chat_id in chats:
             await erase_chat(self._storage, chat_id)

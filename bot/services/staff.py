@@ -7,13 +7,15 @@ from typing import Any
 from sqlmodel import select
 
 from bot.db import SessionFactory
+from bot.services.users import UserService
 from models import AuditEntry, StaffMember
 
 
 class StaffService:
-    def __init__(self, sessions: SessionFactory, admin_ids: frozenset[int]):
+    def __init__(self, sessions: SessionFactory, admin_ids: frozenset[int], users: UserService):
         self._sessions = sessions
         self.admin_ids = admin_ids
+        self._users = users  # keeps who is staff for a while: told of each change
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
@@ -37,7 +39,8 @@ class StaffService:
             session.add(StaffMember(user_id=user_id, granted_by=actor_id))
             session.add(AuditEntry(actor_id=actor_id, action="staff.grant", subject=f"user:{user_id}"))
             await session.commit()
-            return True
+        self._users.forget_kept(user_id)
+        return True
 
     async def revoke(self, actor_id: int, user_id: int) -> bool:
         async with self._sessions() as session:
@@ -47,7 +50,8 @@ class StaffService:
             await session.delete(member)
             session.add(AuditEntry(actor_id=actor_id, action="staff.revoke", subject=f"user:{user_id}"))
             await session.commit()
-            return True
+        self._users.forget_kept(user_id)
+        return True
 
     async def audit(self, actor_id: int, action: str, subject: str | None = None, **details: Any) -> None:
         """Record a staff action on personal data (ids only, never the data itself)."""

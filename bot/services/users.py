@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import exists, select
 
 from bot.db import SessionFactory, autocommit_engine
 from models import BotUser, StaffMember
 
+# Users whose answers are kept at most (a few MB); past it the kept answers start again empty.
+KEPT_USERS_MAX = 50_000
+
 
 class UserService:
-    def __init__(self, sessions: SessionFactory):
+    def __init__(self, sessions: SessionFactory, keep_seconds: float = 0.0):
+        """`keep_seconds`: how long `language_and_staff` answers are kept in this process, for a
+        bot that is the only process using the database (no REDIS_URL): a change made by another
+        process is seen only after that time. The changes this process makes are seen at once
+        (`forget_kept`)."""
         self._sessions = sessions
         self._autocommit = autocommit_engine(sessions)
+        self._keep_seconds = keep_seconds
+        self._kept: dict[int, tuple[str | None, bool, float]] = {}  # user -> (language, staff, until)
 
     async def language(self, user_id: int) -> str | None:
         async with self._sessions() as session:
@@ -21,15 +32,30 @@ class UserService:
     async def language_and_staff(self, user_id: int) -> tuple[str | None, bool]:
         """The chosen language, and whether an admin granted the user staff rights.
 
-        Asked on every update (bot/middlewares.py), so both come from one statement.
+        Asked on every update (bot/middlewares.py), so both come from one statement, or none
+        while the answer is kept.
         """
+        language, granted, until = self._kept.get(user_id, (None, False, 0.0))
+        if until >= time.monotonic():
+            return language, granted
         statement = select(
             select(BotUser.language).where(BotUser.id == user_id).scalar_subquery(),
             exists().where(StaffMember.user_id == user_id),
         )
         async with self._autocommit.connect() as connection:
             language, granted = (await connection.execute(statement)).one()
+        if self._keep_seconds:
+            if len(self._kept) >= KEPT_USERS_MAX:
+                self._kept.clear()
+            self._kept[user_id] = (language, bool(granted), time.monotonic() + self._keep_seconds)
         return language, bool(granted)
+
+    def forget_kept(self, user_id: int | None = None) -> None:
+        """After a change of the user's language or staff rights (None: of any user)."""
+        if user_id is None:
+            self._kept.clear()
+        else:
+            self._kept.pop(user_id, None)
 
     async def set_language(self, user_id: int, language: str) -> None:
         async with self._sessions() as session:
@@ -37,3 +63,4 @@ class UserService:
             user.language = language
             session.add(user)
             await session.commit()
+        self.forget_kept(user_id)
