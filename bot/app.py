@@ -61,7 +61,7 @@ from bot.services.search import SearchService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.shutdown import InFlightUpdates
-from bot.storage import create_storage
+from bot.storage import SQLStorage, StateWrites, create_storage
 from bot.tickets import CHECKIN_PREFIX
 
 log = logging.getLogger(__name__)
@@ -95,10 +95,13 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
     isolation: BaseEventIsolation = (
         storage.create_isolation() if isinstance(storage, RedisStorage) else SimpleEventIsolation()
     )
-    users = UserService(sessions)
+    # A bot without Redis is the only process using its database (README, "Several processes"):
+    # it may keep each user's language and staff rights for a minute instead of reading them on
+    # every update.
+    users = UserService(sessions, keep_seconds=0.0 if settings.redis_url else 60.0)
     passports = PassportCipher(settings.passport_keys())
     clock = Clock(settings.event_clock)
-    privacy = PrivacyService(sessions, event, passports, storage, settings.retention_days)
+    privacy = PrivacyService(sessions, event, passports, storage, users, settings.retention_days)
     audiences = AudienceService(sessions, event)
     broadcasts = BroadcastService(sessions, audiences, event)
     outbox = OutboxWorker(
@@ -107,7 +110,7 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
         RateLimiter(settings.broadcast_rate, settings.broadcast_per_chat_interval),
         clock,
     )
-    staff = StaffService(sessions, settings.admin_ids)
+    staff = StaffService(sessions, settings.admin_ids, users)
     delegations = DelegationService(sessions, event)
     start_payloads = StartPayloads()
     start_payloads.register(CHECKIN_PREFIX, open_checkin_link)
@@ -142,6 +145,8 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
     in_flight = InFlightUpdates()
     dp.update.outer_middleware(in_flight)
     dp.shutdown.register(in_flight.drain)
+    if isinstance(storage, SQLStorage):
+        dp.update.outer_middleware(StateWrites(storage))
     dp.update.outer_middleware(InteractiveUpdates())
     dp.update.outer_middleware(LanguageMiddleware(users))
     dp.include_routers(
