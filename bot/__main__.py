@@ -32,8 +32,7 @@ async def prepare(settings: Settings) -> tuple[Dispatcher, Bot]:
         )
     bot = build_bot(settings)
     # What start-up made (about 380,000 objects, mostly aiogram's pydantic models) lives as long
-    # as the process: kept out of the garbage collector's sweeps, each of which took 300 ms of
-    # every update's time while it ran (bench/dialogue.py).
+    # as the process: kept out of the garbage collector's full sweeps, each 300 ms long.
     gc.collect()
     gc.freeze()
     return dp, bot

@@ -183,6 +183,7 @@ def babel_locale(language: str) -> Locale:
         return Locale.parse(DEFAULT_LANGUAGE)
 
 
+@cache  # CLDR lookups, on every render of the language picker
 def language_name(code: str, in_language: str | None = None) -> str:
     """The language's own name for itself (`Français`, `ไทย`, `繁體中文`), as the picker shows it;
     or its name in `in_language` (`French`, `Thai`), for lists that staff read."""

@@ -16,7 +16,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import TelegramObject
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
@@ -27,6 +27,8 @@ from models import DialogState
 log = logging.getLogger(__name__)
 
 _TABLE = DialogState.__table__
+# Built once: SQLAlchemy then reuses its compiled form without rebuilding the expression.
+_SELECT_RECORD = select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == bindparam("key"))
 
 # aiogram-dialog keeps each dialogue stack under its own destiny: keys must include it.
 KEY_BUILDER = DefaultKeyBuilder(with_destiny=True)
@@ -102,11 +104,7 @@ class SQLStorage(BaseStorage):
         if record is not None:
             return record
         async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == storage_key)
-                )
-            ).first()
+            row = (await connection.execute(_SELECT_RECORD, {"key": storage_key})).first()
         # A write made while the row was being read is newer than the row.
         record = self._known(storage_key) or (
             (row.state, json.dumps(row.data) if row.data else None) if row else _ABSENT

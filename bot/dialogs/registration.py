@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from functools import cache
 from html import escape
 from typing import Any
 
@@ -230,7 +231,12 @@ async def _language_getter(conference: Event, **_kw) -> dict:
 
 
 def _event_dates(event: Event, language: str) -> str:
-    return format_interval(event.starts_on, event.ends_on, "yMMMd", locale=babel_locale(language))
+    return _date_interval(event.starts_on, event.ends_on, language)
+
+
+@cache  # shown on the first window of every registration
+def _date_interval(starts_on: date, ends_on: date, language: str) -> str:
+    return format_interval(starts_on, ends_on, "yMMMd", locale=babel_locale(language))
 
 
 async def _on_language(_callback: CallbackQuery, _widget: Select, manager: DialogManager, code: str) -> None:
