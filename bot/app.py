@@ -9,7 +9,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram_dialog import setup_dialogs
@@ -39,6 +38,7 @@ from bot.handlers.staff import ADMIN_COMMANDS, STAFF_COMMANDS, open_checkin_link
 from bot.handlers.start import StartPayloads, commands_router, fallback_router
 from bot.i18n import DEFAULT_LANGUAGE, N_, get_i18n, supported_languages, telegram_language_code
 from bot.i18n import gettext as _
+from bot.isolation import ReleaseLocksLeft, UpdateIsolation
 from bot.menus import CommandMenus
 from bot.middlewares import LanguageMiddleware
 from bot.outbox import OutboxWorker
@@ -93,7 +93,7 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
     sessions = create_session_factory(engine)
     storage = create_storage(settings.redis_url, sessions)
     isolation: BaseEventIsolation = (
-        storage.create_isolation() if isinstance(storage, RedisStorage) else SimpleEventIsolation()
+        storage.create_isolation() if isinstance(storage, RedisStorage) else UpdateIsolation()
     )
     # A bot without Redis is the only process using its database (README, "Several processes"):
     # it may keep each user's language and staff rights for a minute instead of reading them on
@@ -145,6 +145,8 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
     in_flight = InFlightUpdates()
     dp.update.outer_middleware(in_flight)
     dp.shutdown.register(in_flight.drain)
+    if isinstance(isolation, UpdateIsolation):
+        dp.update.outer_middleware(ReleaseLocksLeft())
     if isinstance(storage, SQLStorage):
         dp.update.outer_middleware(StateWrites(storage))
     dp.update.outer_middleware(InteractiveUpdates())
