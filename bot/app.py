@@ -21,6 +21,7 @@ from bot.db import create_engine, create_session_factory
 from bot.dialogs.broadcast import broadcast_dialog
 from bot.dialogs.delegation import INVITE_PREFIX, delegations_dialog, invite_dialog
 from bot.dialogs.forget import forget_dialog
+from bot.dialogs.ids import install as install_dialog_ids
 from bot.dialogs.info import faq_dialog, info_dialog, programme_dialog
 from bot.dialogs.language import language_dialog
 from bot.dialogs.my_registration import my_registration_dialog
@@ -176,6 +177,7 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
         staff_dialog(),
         fallback_router(),
     )
+    install_dialog_ids()
     setup_dialogs(dp, events_isolation=isolation)
     dp.startup.register(_set_commands)
     dp.startup.register(menus.install)

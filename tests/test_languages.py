@@ -468,10 +468,6 @@ async def test_language_outside_any_dialogue_is_confirmed_in_the_new_language(ap
     assert "ようこそ" in chat.last_text
 
 
-# Known intermittent failure, about 1 run in 20 with the CPU saturated: a press on the language
-# picker opened over /me is refused as a stale button (aiogram-dialog logs "Stack is broken"), so
-# the /me view stays in English. Not reproduced with debug logging; under investigation.
-@pytest.mark.flaky(reruns=2)
 @sqlite_only
 async def test_language_changes_from_the_me_view_and_the_withdraw_question(app, engine):
     chat = app.chat(language_code="en")
