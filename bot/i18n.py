@@ -22,6 +22,7 @@ from babel.messages.pofile import read_po
 from rapidfuzz import fuzz
 
 from bot.config import PROJECT_ROOT
+from models.registration import fold
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
 DOMAIN = "messages"
@@ -197,20 +198,15 @@ def country_name(code: str, language: str) -> str:
     return babel_locale(language).territories.get(code, code)
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents, so `peru` finds `Perú` and `Pérou`."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 @cache
 def _country_index(language: str) -> tuple[tuple[str, str, str], ...]:
     """(code, folded local name, folded English name) for every real country."""
     local = babel_locale(language).territories
     english = babel_locale(DEFAULT_LANGUAGE).territories
+    # Folded (lower case, no accents), so `peru` finds `Perú` and `Pérou`.
     # Two letters: countries and territories; numeric codes are regions such as "Asia".
     return tuple(
-        (code, _fold(local.get(code, name)), _fold(name))
+        (code, fold(local.get(code, name)), fold(name))
         for code, name in english.items()
         if len(code) == 2 and code.isalpha() and code not in {"EU", "EZ", "UN", "ZZ", "QO"}
     )
@@ -218,7 +214,7 @@ def _country_index(language: str) -> tuple[tuple[str, str, str], ...]:
 
 def search_countries(query: str, language: str, limit: int = 8) -> list[str]:
     """Country codes whose name, local or English, matches the typed text, best first."""
-    needle = _fold(query.strip())
+    needle = fold(query.strip())
     if len(needle) < 2:
         return []
     scored: list[tuple[float, str]] = []

@@ -17,7 +17,6 @@ from bot.db import create_engine, create_session_factory, upgrade_schema
 from bot.retention import RetentionJob
 from bot.services.crypto import PassportCipher, mask, new_key
 from bot.services.privacy import KEPT_COLUMNS, erased_values
-from bot.services.search import fold
 from models import (
     AuditEntry,
     BotUser,
@@ -28,6 +27,7 @@ from models import (
     Registration,
     RegistrationStatus,
 )
+from models.registration import fold
 from tests.chat import Chat
 from tests.conftest import BEFORE_DEADLINE, PASSPORT_KEY, REDIS_TEST_URL, App, make_settings, sample_answers
 from tests.test_registration_flow import answer_until_review, register, stored, translated

@@ -22,8 +22,9 @@ from bot.services.delegations import Balance, DelegationService, JoinOutcome
 from bot.services.export import COLUMNS, ExportFormat, ExportService
 from bot.services.headcount import HeadcountService
 from bot.services.registrations import Answers, RegistrationService
-from bot.services.search import SearchService, fold
+from bot.services.search import SearchService
 from models import Registration, RegistrationStatus
+from models.registration import fold
 from tests.conftest import BEFORE_DEADLINE, PASSPORT_KEY, sample_answers
 
 NOW = BEFORE_DEADLINE

@@ -13,8 +13,6 @@ from bot.services.checkin import normalize_code
 from models import Registration
 from models.registration import fold
 
-__all__ = ["QUERY_MAX", "Found", "SearchResult", "SearchService", "fold"]
-
 QUERY_MAX = 100
 
 
