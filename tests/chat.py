@@ -3,14 +3,25 @@ the fake Bot API server, where they are checked against the spec and kept per ch
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiogram_dialog.utils import CB_SEP
+from PIL import Image
+from zxingcpp import read_barcode
 
 from tests.fake_telegram import FakeTelegram, StoredMessage
+
+
+def scan_ticket(fake: FakeTelegram) -> str:
+    """What a phone camera reads from the QR code of the last ticket the bot sent."""
+    png = next(iter(fake.calls_of("sendPhoto")[-1].files.values()))
+    code = read_barcode(Image.open(io.BytesIO(png)))
+    assert code is not None and code.valid, "the ticket's QR code cannot be read"
+    return code.text
 
 
 @dataclass

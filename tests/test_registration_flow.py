@@ -10,8 +10,9 @@ from bot.i18n import get_i18n
 from bot.i18n import gettext as _
 from bot.services.crypto import PassportCipher
 from models import Registration, RegistrationStatus
-from tests.chat import Chat
+from tests.chat import Chat, scan_ticket
 from tests.conftest import AFTER_DEADLINE, PASSPORT_KEY, make_settings
+from tests.fake_telegram import BOT_USER
 
 
 async def stored(engine) -> list[Registration]:
@@ -103,7 +104,9 @@ async def test_full_registration_in_english(app, engine):
     assert registration.consent_version == "2024-04-10" and registration.consent_at is not None
     photos = chat.fake.calls_of("sendPhoto")
     assert len(photos) == 1 and registration.code in photos[0].params["caption"]
-    assert next(iter(photos[0].files.values())).startswith(b"\x89PNG"), "the QR code is a PNG"
+    assert (
+        scan_ticket(chat.fake) == f"https://t.me/{BOT_USER['username']}?start=ci_{registration.checkin_token}"
+    )
     assert registration.code in chat.last_text and "Ana Reyes" in chat.last_text  # /me view
 
 

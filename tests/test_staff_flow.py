@@ -18,7 +18,7 @@ from bot.db import create_session_factory
 from bot.handlers.staff import CardCB, CheckinCB, ExportCB, staff_router
 from bot.services.export import ExportFormat
 from models import AuditEntry, Registration, RegistrationStatus
-from tests.chat import Chat
+from tests.chat import Chat, scan_ticket
 from tests.conftest import EVENT_FILE, App, make_settings
 
 ADMIN = 900  # in ADMIN_IDS (tests/conftest.py)
@@ -302,7 +302,9 @@ async def test_scanned_qr_checks_in_once_and_tells_others_nothing(app, engine):
     ana = await by_name(engine, "Ana Reyes")
     caption = app.fake.calls_of("sendPhoto")[-1].params["caption"]
     assert ana.code in caption
-    scan = f"/start ci_{ana.checkin_token}"
+    link = scan_ticket(app.fake)
+    assert link.endswith(f"?start=ci_{ana.checkin_token}")
+    scan = "/start " + link.partition("?start=")[2]  # what Telegram sends when the link is opened
 
     admin = app.chat(ADMIN, first_name="Olga")
     await admin.send(scan)
