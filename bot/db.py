@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,6 +48,11 @@ def autocommit_engine(sessions: SessionFactory) -> AsyncEngine:
     if engine.dialect.name == "sqlite":
         return engine
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def insert_for(engine: AsyncEngine, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The engine's dialect's INSERT, for its `ON CONFLICT` upserts (the same on both)."""
+    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def alembic_config() -> Config:

@@ -17,11 +17,10 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder,
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import TelegramObject
 from sqlalchemy import bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from bot.db import SessionFactory
+from bot.db import SessionFactory, insert_for
 from models import DialogState
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ class SQLStorage(BaseStorage):
         self._sessions = session_factory
         self._keys = key_builder
         self._engine: AsyncEngine = session_factory.kw["bind"]
-        insert = (postgresql if self._engine.dialect.name == "postgresql" else sqlite).insert(_TABLE)
+        insert = insert_for(self._engine, _TABLE)
         self._upsert = insert.on_conflict_do_update(
             index_elements=[_TABLE.c.key], set_={"state": insert.excluded.state, "data": insert.excluded.data}
         )

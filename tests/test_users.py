@@ -25,12 +25,20 @@ async def test_answers_are_kept_and_changes_made_by_the_bot_are_seen_at_once(eng
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert statements == []  # kept
-    await users.set_language(7, "fr")
-    assert await users.language_and_staff(7) == ("fr", False)
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await users.set_language(7, "fr")
+        assert await users.language_and_staff(7) == ("fr", False)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert len(statements) == 1, "one upsert, and the new language is kept rather than read again"
     await staff.grant(900, 7)
     assert await users.language_and_staff(7) == ("fr", True)
+    await users.set_language(7, "vi")  # the row exists now: updated, staff rights unchanged
+    assert await users.language_and_staff(7) == ("vi", True)
+    assert await UserService(sessions).language_and_staff(7) == ("vi", True)  # as stored
     await staff.revoke(900, 7)
-    assert await users.language_and_staff(7) == ("fr", False)
+    assert await users.language_and_staff(7) == ("vi", False)
 
 
 async def test_without_keeping_a_change_made_elsewhere_is_seen_at_once(engine):

@@ -13,10 +13,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 
-from bot.db import SessionFactory
+from bot.db import SessionFactory, insert_for
 from bot.event import Event
 from models import BotUser, Delegation, Registration, RegistrationStart, RegistrationStatus
 
@@ -195,18 +194,17 @@ class AudienceService:
 
     async def registration_started(self, user_id: int, language: str, now: datetime) -> None:
         """Remember (or refresh) that the user opened the registration dialogue."""
-        async with self._sessions() as session:
-            start = await session.get(RegistrationStart, (self.event.id, user_id))
-            if start is None:
-                start = RegistrationStart(
-                    event_id=self.event.id, user_id=user_id, started_at=now, language=language
+        engine = self._sessions.kw["bind"]
+        insert = insert_for(engine, RegistrationStart.__table__).values(
+            event_id=self.event.id, user_id=user_id, started_at=now, language=language
+        )
+        # One upsert, also when another process records the same start at the same moment.
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["event_id", "user_id"], set_={"started_at": now, "language": language}
                 )
-            start.sqlmodel_update({"started_at": now, "language": language})
-            session.add(start)
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()  # the same start recorded by another process just now
+            )
 
     async def registration_declined(self, user_id: int) -> None:
         """Declining the privacy notice ends it: no reminders about an unfinished registration."""

@@ -6,8 +6,9 @@ import time
 
 from sqlalchemy import exists, select
 
-from bot.db import SessionFactory, autocommit_engine
+from bot.db import SessionFactory, autocommit_engine, insert_for
 from models import BotUser, StaffMember
+from models.base import utcnow
 
 # Users whose answers are kept at most (a few MB); past it the kept answers start again empty.
 KEPT_USERS_MAX = 50_000
@@ -58,9 +59,14 @@ class UserService:
             self._kept.pop(user_id, None)
 
     async def set_language(self, user_id: int, language: str) -> None:
-        async with self._sessions() as session:
-            user = await session.get(BotUser, user_id) or BotUser(id=user_id)
-            user.language = language
-            session.add(user)
-            await session.commit()
-        self.forget_kept(user_id)
+        # One upsert: the language picker is the second step of every registration.
+        insert = insert_for(self._autocommit, BotUser.__table__).values(
+            id=user_id, language=language, first_seen=utcnow()
+        )
+        async with self._autocommit.begin() as connection:
+            await connection.execute(
+                insert.on_conflict_do_update(index_elements=["id"], set_={"language": language})
+            )
+        kept = self._kept.get(user_id)
+        if kept is not None:  # the staff rights kept are still right: only the language changed
+            self._kept[user_id] = (language, kept[1], kept[2])
