@@ -17,6 +17,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.filters import CommandStart
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.memory import MemoryStorage
@@ -47,8 +48,18 @@ async def _tapped(_callback: CallbackQuery, _button: Button, manager: DialogMana
     await _next(manager)
 
 
+async def _retry_once(make_request: Any, bot: Bot, method: Any) -> Any:
+    """A kept-alive connection the server has just closed fails the request (aiohttp's
+    ServerDisconnectedError): sent again once, as any bot in service would."""
+    try:
+        return await make_request(bot, method)
+    except TelegramNetworkError:
+        return await make_request(bot, method)
+
+
 def build() -> tuple[Bot, Dispatcher]:
     session = AiohttpSession(api=TelegramAPIServer.from_base(os.environ["TELEGRAM_API_BASE"]))
+    session.middleware(_retry_once)
     bot = Bot(os.environ["BOT_TOKEN"], session=session)
     dp = Dispatcher(storage=MemoryStorage())  # keyed by destiny, as aiogram-dialog needs
     dp.include_router(
