@@ -10,12 +10,14 @@ from datetime import date, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import insert, select, update
 from sqlalchemy import text as sql
 
 from bot.charts import Panel, bar_charts_png, can_draw, panel_texts
 from bot.db import create_engine, create_session_factory, upgrade_schema
 from bot.event import Event, GenderBalancePolicy
 from bot.i18n import get_i18n, gettext
+from bot.services import headcount as headcount_module
 from bot.services.checkin import CheckinOutcome, CheckinService, normalize_code
 from bot.services.crypto import PassportCipher
 from bot.services.delegations import Balance, DelegationService, JoinOutcome
@@ -23,7 +25,7 @@ from bot.services.export import COLUMNS, ExportFormat, ExportService
 from bot.services.headcount import HeadcountService
 from bot.services.registrations import Answers, RegistrationService
 from bot.services.search import SearchService
-from models import Registration, RegistrationStatus
+from models import Delegation, Registration, RegistrationStatus
 from models.registration import fold
 from tests.conftest import BEFORE_DEADLINE, PASSPORT_KEY, sample_answers
 
@@ -224,7 +226,7 @@ async def test_find_by_token_and_code(world):
 # --- headcount ----------------------------------------------------------------------------------
 
 
-async def test_headcount_breakdowns_and_logistics(world):
+async def test_headcount_breakdowns_and_logistics(world, engine, monkeypatch):
     delegation = await world.delegations.create("Akbayan", "PH", None, STAFF_ID, NOW)
     ana = await world.register(
         gender="woman",
@@ -270,11 +272,119 @@ async def test_headcount_breakdowns_and_logistics(world):
     assert h.dropoffs == [(date(2024, 8, 1), 9, 1)]
     assert h.visa_letters == 1 and h.accessibility == 1 and h.dietary_notes == 1
     assert dict(h.dietary) == {"halal": 2, "vegetarian": 1}
+    if _is_postgresql(engine):  # both of its statements
+        assert await _headcount_from(world, monkeypatch, one_scan=True) == h
+        assert await _headcount_from(world, monkeypatch, one_scan=False) == h
 
 
-async def test_headcount_of_an_empty_event(world):
-    h = await world.headcounts.count()
-    assert h.active == 0 and h.statuses == {} and h.hotel_nights == [] and h.pickups == []
+async def test_headcount_of_an_empty_event(world, engine, monkeypatch):
+    for one_scan in (False, True) if _is_postgresql(engine) else (False,):
+        h = await _headcount_from(world, monkeypatch, one_scan)
+        assert h.active == 0 and h.statuses == {} and h.hotel_nights == [] and h.pickups == []
+
+
+def _is_postgresql(engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+async def _headcount_from(world: World, monkeypatch, one_scan: bool):
+    """The headcount as read by one of the service's two statements (PostgreSQL has both)."""
+
+    async def chosen(_session) -> bool:
+        return one_scan
+
+    with monkeypatch.context() as patch:
+        patch.setattr(headcount_module, "reads_in_one_scan", chosen)
+        return await world.headcounts.count()
+
+
+async def _bulk_registrations(engine, event: Event, count: int) -> None:
+    """`count` varied registrations (the staff bench's), some erased, checked in, in delegations or
+    with flights but no times."""
+    from bench.staff_queries import fake_registrations
+
+    async with engine.begin() as connection:
+        for batch in fake_registrations(event, count, seed=3):
+            await connection.execute(insert(Registration), batch)
+        parties = []
+        for n, country in enumerate(("PH", "ID", "NP")):
+            parties.append(
+                (
+                    await connection.execute(
+                        insert(Delegation)
+                        .values(
+                            event_id=event.id,
+                            party=f"Party {n}",
+                            country=country,
+                            token=f"headcount-{n}",
+                            created_by=STAFF_ID,
+                            created_at=NOW,
+                        )
+                        .returning(Delegation.id)
+                    )
+                ).scalar_one()
+            )
+        ids = (await connection.execute(select(Registration.id).order_by(Registration.id))).scalars().all()
+        for n, party in enumerate(parties):
+            chosen = ids[n::7]
+            await connection.execute(
+                update(Registration).where(Registration.id.in_(chosen)).values(delegation_id=party)
+            )
+        await connection.execute(
+            update(Registration)
+            .where(Registration.id.in_(ids[::11]))
+            .values(status=RegistrationStatus.ERASED)
+        )
+        await connection.execute(
+            update(Registration).where(Registration.id.in_(ids[::5])).values(checked_in_at=NOW)
+        )
+        await connection.execute(  # flights without a time yet
+            update(Registration)
+            .where(Registration.id.in_(ids[::13]))
+            .values(arrival_time=None, departure_time=None)
+        )
+
+
+async def test_headcount_reads_the_same_in_one_scan_as_from_the_indexes(world, engine, event, monkeypatch):
+    """PostgreSQL counts in one scan (GROUPING SETS) while its table is not marked all-visible,
+    else, like SQLite, from a UNION ALL of index scans: the same headcount either way."""
+    await _bulk_registrations(engine, event, 600)
+    from_indexes = await _headcount_from(world, monkeypatch, one_scan=False)
+    assert set(from_indexes.statuses) == {"registered", "pending", "withdrawn", "erased"}
+    assert from_indexes.checked_in and from_indexes.hotel_guests and from_indexes.visa_letters
+    assert from_indexes.dietary_notes and from_indexes.dietary and from_indexes.hotel_dates_unknown
+    assert {party for party, _country, _members in from_indexes.delegations} == {
+        "Party 0",
+        "Party 1",
+        "Party 2",
+        None,
+    }
+    assert any(hour == -1 for _day, hour, _people in from_indexes.pickups + from_indexes.dropoffs)
+    assert sum(people for _day, _hour, people in from_indexes.pickups) < from_indexes.active
+    if _is_postgresql(engine):
+        assert await _headcount_from(world, monkeypatch, one_scan=True) == from_indexes
+    assert await world.headcounts.count() == from_indexes
+
+
+async def test_headcount_in_one_scan_until_vacuum_marks_the_table_visible(world, engine, event, monkeypatch):
+    if not _is_postgresql(engine):
+        pytest.skip("SQLite has no GROUPING SETS (and no visibility map)")
+    await _bulk_registrations(engine, event, 300)
+    used = []
+    one_scan = HeadcountService._grouping_sets_statement
+    from_indexes = HeadcountService._statement
+    monkeypatch.setattr(
+        HeadcountService, "_grouping_sets_statement", lambda s: used.append("one scan") or one_scan(s)
+    )
+    monkeypatch.setattr(HeadcountService, "_statement", lambda s: used.append("indexes") or from_indexes(s))
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit.connect() as connection:
+        await connection.exec_driver_sql("ANALYZE registration")  # as after a bulk load: no page all-visible
+    fresh = await world.headcounts.count()
+    async with autocommit.connect() as connection:
+        await connection.exec_driver_sql("VACUUM ANALYZE registration")
+    assert await world.headcounts.count() == fresh
+    assert used == ["one scan", "indexes"]
 
 
 # --- search -------------------------------------------------------------------------------------
