@@ -17,6 +17,7 @@ from bot.charts import Panel, bar_charts_png, can_draw, panel_texts
 from bot.db import create_engine, create_session_factory, upgrade_schema
 from bot.event import Event, GenderBalancePolicy
 from bot.i18n import get_i18n, gettext
+from bot.services import export as export_module
 from bot.services import headcount as headcount_module
 from bot.services.checkin import CheckinOutcome, CheckinService, normalize_code
 from bot.services.crypto import PassportCipher
@@ -541,6 +542,55 @@ async def test_xlsx_export_in_the_staff_language(world, tmp_path):
     # Kept as text, never run as a formula.
     row = 2 + [r[keys.index("full_name")] for r in table[1:]].index("=HYPERLINK(x)")
     assert sheet.cell(row=row, column=keys.index("full_name") + 1).data_type == "s"
+
+
+async def test_xlsx_export_of_no_one_has_its_headers(world, tmp_path):
+    path = tmp_path / "empty.xlsx"
+    with get_i18n().use_locale("en"):
+        assert await world.exports.write(path, ExportFormat.XLSX, "en") == 0
+    table = [[cell.value for cell in row] for row in load_workbook(path).active.iter_rows()]
+    assert table == [
+        [gettext(label).format(zone="Manila") for key, label in COLUMNS if key != "passport_number"]
+    ]
+
+
+def test_xlsx_headers_stay_distinct_whatever_the_translation():
+    """The headers are the writer's record keys: two alike would merge two columns into one."""
+    assert export_module._distinct(["Pays", "Code", "Pays", "Pays"]) == [
+        "Pays",
+        "Code",
+        "Pays (2)",
+        "Pays (3)",
+    ]
+
+
+async def test_xlsx_export_abandoned_midway_stops_its_writer(world, tmp_path, monkeypatch):
+    """A failure while the rows are read (the database gone) ends the export with that error,
+    and the writer thread stops instead of waiting for rows forever."""
+    for number in range(5):
+        await world.register(full_name=f"Delegate {number}")
+    monkeypatch.setattr(export_module, "BATCH", 2)
+    sheets = []
+    original = export_module._XlsxSheet
+
+    class FailingSheet(original):
+        def __init__(self, *args):
+            super().__init__(*args)
+            sheets.append(self)
+            self.batches = 0
+
+        async def write(self, rows):
+            self.batches += 1
+            if self.batches == 2:
+                raise ConnectionResetError("database gone")
+            await super().write(rows)
+
+    monkeypatch.setattr(export_module, "_XlsxSheet", FailingSheet)
+    with get_i18n().use_locale("en"), pytest.raises(ConnectionResetError):
+        await world.exports.write(tmp_path / "broken.xlsx", ExportFormat.XLSX, "en")
+    writer = sheets[0]._writer
+    await asyncio.wait_for(asyncio.wait([writer]), timeout=5)
+    assert isinstance(writer.exception(), export_module._Abandoned)
 
 
 async def test_passport_numbers_only_when_revealed(world, tmp_path):

@@ -1,22 +1,24 @@
 """Registrations as a spreadsheet (XLSX) or CSV, streamed: rows are read from the database in
-batches and written as they come (XlsxWriter's constant-memory mode keeps memory flat), in a
-worker thread so that the bot keeps answering meanwhile."""
+batches and written as they come, in a worker thread so that the bot keeps answering meanwhile.
+The XLSX is written by rustpy-xlsxwriter (rust_xlsxwriter in Rust, constant memory): 100,000
+rows in a tenth of XlsxWriter's time (README, Performance)."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import queue
 import re
-import tempfile
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from rustpy_xlsxwriter import Format, write_worksheet
 from sqlmodel import col, select
-from xlsxwriter import Workbook
 
 from bot.db import SessionFactory
 from bot.event import Event, localized
@@ -109,6 +111,16 @@ _QUERY_COLUMNS = (
     Registration.checked_in_at,
 )
 
+# The columns holding dates and times: a spreadsheet stores them as numbers in a date format.
+_COLUMN_KINDS: dict[str, type] = {
+    "arrival_date": date,
+    "arrival_time": time,
+    "departure_date": date,
+    "departure_time": time,
+    "registered_at": datetime,
+    "checked_in_at": datetime,
+}
+
 # Spreadsheet programs run a cell that starts like a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -118,6 +130,7 @@ class _Labels:
     """Everything translated, prepared in the staff member's language before writing starts."""
 
     headers: list[str]
+    kinds: list[type | None]  # of the values of each column where it is a date or time
     statuses: dict[str, str]
     genders: dict[str, str]
     roles: dict[str, str]
@@ -135,12 +148,10 @@ class ExportService:
 
     def _labels(self, language: str, with_passports: bool) -> _Labels:
         zone = zone_name(self.event.tz, language)
+        columns = [(key, header) for key, header in COLUMNS if with_passports or key != "passport_number"]
         return _Labels(
-            headers=[
-                gettext(header).format(zone=zone)
-                for key, header in COLUMNS
-                if with_passports or key != "passport_number"
-            ],
+            headers=[gettext(header).format(zone=zone) for _key, header in columns],
+            kinds=[_COLUMN_KINDS.get(key) for key, _header in columns],
             statuses={key: gettext(label) for key, label in STATUS_NAMES.items()},
             genders={key: gettext(label) for key, label in GENDER_NAMES.items()},
             roles={role.id: localized(role.label, language) for role in self.event.roles},
@@ -164,11 +175,11 @@ class ExportService:
         value into the number).
         """
         labels = self._labels(language, reveal_passport is not None)
-        sheet = _XlsxSheet(path) if export_format is ExportFormat.XLSX else _CsvSheet(path)
+        sheet_type = _XlsxSheet if export_format is ExportFormat.XLSX else _CsvSheet
+        sheet = sheet_type(path, labels.headers, labels.kinds)
         to_row = self._row_maker(labels, reveal_passport)
         count = 0
         try:
-            await asyncio.to_thread(sheet.write, [labels.headers])
             statement = (
                 select(*_QUERY_COLUMNS)
                 .outerjoin(Delegation, col(Delegation.id) == Registration.delegation_id)
@@ -179,9 +190,9 @@ class ExportService:
             async with self._sessions() as session:
                 result = await session.stream(statement)
                 async for batch in result.partitions(BATCH):
-                    await asyncio.to_thread(sheet.write, [to_row(row) for row in batch])
+                    await sheet.write([to_row(row) for row in batch])
                     count += len(batch)
-            await asyncio.to_thread(sheet.close)
+            await sheet.close()
         except BaseException:
             sheet.abandon()
             raise
@@ -280,58 +291,114 @@ class ExportService:
 
 # Characters XML 1.0 cannot hold: dropped from the text (tab, line feed and carriage return stay).
 _ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
-# Number formats of the cells holding dates and times (a spreadsheet stores them as numbers).
-_DATE_FORMATS = {datetime: "yyyy-mm-dd h:mm:ss", date: "yyyy-mm-dd", time: 21}  # 21: h:mm:ss
+_DATE_FORMATS = {datetime: "yyyy-mm-dd h:mm:ss", date: "yyyy-mm-dd", time: "h:mm:ss"}
+_SECONDS_PER_DAY = 86_400
+
+
+class _Abandoned(Exception):
+    """Stops the XLSX writer thread when the export is abandoned."""
 
 
 class _XlsxSheet:
-    """One sheet, rows appended in order; each row goes to a temporary file as it comes."""
+    """rustpy-xlsxwriter writes the whole sheet in one call, from an iterator of records: it runs
+    in a worker thread from the start, and the rows are handed over batch by batch (two at most
+    waiting, so memory stays flat whatever the size)."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.folder = tempfile.TemporaryDirectory(prefix="export-")
-        self.workbook = Workbook(str(path), {"constant_memory": True, "tmpdir": self.folder.name})
-        self.sheet = self.workbook.add_worksheet("Sheet")
-        self.formats = {
-            kind: self.workbook.add_format({"num_format": number_format})
-            for kind, number_format in _DATE_FORMATS.items()
-        }
-        self.rows = 0
+    def __init__(self, path: Path, headers: list[str], kinds: list[type | None]):
+        self._keys = _distinct(headers)
+        formats = [Format().set_num_format(_DATE_FORMATS[kind]) if kind else None for kind in kinds]
+        self._batches: queue.Queue[list[list[Any]] | None] = queue.Queue(maxsize=2)
+        self._abandoned = threading.Event()
+        self._writer = asyncio.ensure_future(
+            asyncio.to_thread(
+                write_worksheet, self._records(), str(path), sheet_name="Sheet", column_formats=formats
+            )
+        )
+        self._writer.add_done_callback(_consume_error)
 
-    def write(self, rows: Iterable[list[Any]]) -> None:
-        sheet, formats = self.sheet, self.formats
-        for row in rows:
-            number = self.rows
-            for column, value in enumerate(row):
-                if value is None:
-                    continue
-                kind = type(value)
-                if kind is str:
-                    # Always text, never a formula, even when it starts with "=".
-                    sheet.write_string(number, column, _ILLEGAL_CHARACTERS.sub("", value))
-                elif kind in formats:
-                    sheet.write_datetime(number, column, value, formats[kind])
-                else:
-                    sheet.write(number, column, value)
-            self.rows += 1
+    def _records(self) -> Iterator[dict[str, Any]]:
+        keys, written = self._keys, False
+        while (batch := self._next_batch()) is not None:
+            for row in batch:
+                yield dict(zip(keys, map(_cell, row), strict=True))
+                written = True
+        if not written:  # the header row alone: its names come from a record's keys
+            yield dict.fromkeys(keys)
 
-    def close(self) -> None:
-        try:
-            self.workbook.close()
-        finally:
-            self.folder.cleanup()
+    def _next_batch(self) -> list[list[Any]] | None:
+        while True:
+            if self._abandoned.is_set():
+                raise _Abandoned
+            try:
+                return self._batches.get(timeout=0.1)
+            except queue.Empty:
+                continue
+
+    async def write(self, rows: list[list[Any]]) -> None:
+        await self._hand_over(rows)
+
+    async def close(self) -> None:
+        await self._hand_over(None)
+        await self._writer
+
+    async def _hand_over(self, rows: list[list[Any]] | None) -> None:
+        while True:
+            try:
+                self._batches.put_nowait(rows)
+                return
+            except queue.Full:  # the writer is behind: wait for it, unless it stopped
+                await asyncio.wait([self._writer], timeout=0.01)
+                if self._writer.done():
+                    self._writer.result()  # its error
+                    raise RuntimeError("the XLSX writer stopped before the end of the rows") from None
 
     def abandon(self) -> None:
-        self.folder.cleanup()
+        self._abandoned.set()
+
+
+def _cell(value: Any) -> Any:
+    if type(value) is str:
+        return _ILLEGAL_CHARACTERS.sub("", value)  # always text, never a formula
+    if type(value) is time:  # a fraction of the day, shown by the column's time format
+        return (value.hour * 3600 + value.minute * 60 + value.second) / _SECONDS_PER_DAY
+    return value
+
+
+def _distinct(headers: list[str]) -> list[str]:
+    """The headers are the records' keys: a translation that gives two columns the same header
+    must not merge them."""
+    seen: set[str] = set()
+    keys = []
+    for header in headers:
+        key, number = header, 1
+        while key in seen:
+            number += 1
+            key = f"{header} ({number})"
+        seen.add(key)
+        keys.append(key)
+    return keys
+
+
+def _consume_error(writer: asyncio.Future[None]) -> None:
+    """An abandoned writer's error is expected: retrieved here, so that asyncio does not log it."""
+    if not writer.cancelled():
+        writer.exception()
 
 
 class _CsvSheet:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, headers: list[str], _kinds: list[type | None]):
         # UTF-8 with a byte order mark: Excel then reads accents and scripts correctly.
         self.file = path.open("w", newline="", encoding="utf-8-sig")
         self.writer = csv.writer(self.file)
+        self.headers: list[str] | None = headers
 
-    def write(self, rows: Iterable[list[Any]]) -> None:
+    async def write(self, rows: list[list[Any]]) -> None:
+        await asyncio.to_thread(self._write, rows)
+
+    def _write(self, rows: list[list[Any]]) -> None:
+        if self.headers is not None:
+            self.writer.writerow(self.headers)
+            self.headers = None
         self.writer.writerows([[self._text(value) for value in row] for row in rows])
 
     @staticmethod
@@ -343,7 +410,8 @@ class _CsvSheet:
             return "'" + text
         return text
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        await self.write([])
         self.file.close()
 
     def abandon(self) -> None:
