@@ -113,3 +113,18 @@ async def test_sigkill_mid_registration_then_restart(fake, tmp_path):
         _, stderr = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0, stderr.decode()
     assert b"Traceback" not in stderr, stderr.decode()
+
+
+def test_the_bot_process_runs_on_uvloop_where_installed():
+    """`python -m bot` commands run on uvloop (the tests above start such processes); without it
+    (Windows), on asyncio's own loop."""
+    uvloop = pytest.importorskip("uvloop")
+    from bot.__main__ import run_until_done
+
+    loops = []
+
+    async def work() -> None:
+        loops.append(type(asyncio.get_running_loop()))
+
+    run_until_done(work())
+    assert loops == [uvloop.Loop]
