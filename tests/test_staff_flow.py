@@ -236,6 +236,17 @@ async def test_find_opens_a_card(app, engine):
     assert "José" not in repr([(e.subject, e.details) for e in audit])
 
 
+async def test_the_export_caption_counts_in_the_staff_language(app, engine):
+    await app.dp["staff"].grant(ADMIN, STAFF)
+    await register(app.chat(1001), "Ana Reyes", "woman")
+    staff = app.chat(STAFF, language_code="fr")
+    await staff.send("/export csv")
+    assert app.fake.calls_of("sendDocument")[-1].params["caption"].startswith("1 inscription, ")
+    await register(app.chat(1002), "Ben Cruz", "man")
+    await staff.send("/export csv")
+    assert app.fake.calls_of("sendDocument")[-1].params["caption"].startswith("2 inscriptions, ")
+
+
 async def test_xlsx_and_csv_exports_in_the_private_chat(app, engine):
     await app.dp["staff"].grant(ADMIN, STAFF)
     await register(app.chat(1001), "Ana Reyes", "woman", passport="P1234567")

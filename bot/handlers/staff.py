@@ -39,7 +39,7 @@ from bot.dialogs.widgets import current_language
 from bot.event import Event
 from bot.filters import PRIVATE_CHAT, AdminOnly, StaffOnly
 from bot.handlers.start import answer_invalid_link
-from bot.i18n import DEFAULT_LANGUAGE, N_, get_i18n
+from bot.i18n import DEFAULT_LANGUAGE, N_, get_i18n, ngettext
 from bot.i18n import gettext as _
 from bot.services.checkin import CheckinOutcome, CheckinService, normalize_code
 from bot.services.crypto import PassportCipher
@@ -300,7 +300,9 @@ async def _send_export(
         path = Path(folder) / f"registrations-{event.id}-{stamp}.{export_format}"
         rows = await exports.write(path, export_format, current_language(), reveal)
         await staff.audit(actor_id, "export", None, format=str(export_format), rows=rows, passports=passports)
-        caption = _("{rows} registrations, {event}.").format(rows=rows, event=escape(event.id))
+        caption = ngettext("{rows} registration, {event}.", "{rows} registrations, {event}.", rows).format(
+            rows=rows, event=escape(event.id)
+        )
         if passports:
             caption += "\n" + _("🛂 Contains passport numbers: keep it safe and delete it when done.")
         await message.answer_document(FSInputFile(path), caption=caption)
