@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_
 from sqlmodel import col, delete, select
 
-from bot.db import SessionFactory, insert_for
+from bot.db import SessionFactory, autocommit_engine, insert_for
 from bot.event import Event
 from models import BotUser, Delegation, Registration, RegistrationStart, RegistrationStatus
 
@@ -194,7 +194,7 @@ class AudienceService:
 
     async def registration_started(self, user_id: int, language: str, now: datetime) -> None:
         """Remember (or refresh) that the user opened the registration dialogue."""
-        engine = self._sessions.kw["bind"]
+        engine = autocommit_engine(self._sessions)  # no BEGIN/COMMIT round trips on PostgreSQL
         insert = insert_for(engine, RegistrationStart.__table__).values(
             event_id=self.event.id, user_id=user_id, started_at=now, language=language
         )
