@@ -21,10 +21,10 @@ test: setup
 	$(PY) -m pytest -n auto --maxprocesses 4
 
 lint: setup
-	$(PY) -m ruff check bot models emulator tests migrations/env.py
+	$(PY) -m ruff check bot emulator tests bench migrations/env.py
 
 format: setup
-	$(PY) -m ruff format bot models emulator tests
+	$(PY) -m ruff format bot emulator tests bench
 
 i18n: setup
 	$(PY) -m bot i18n

@@ -30,12 +30,12 @@ from sqlalchemy import func, insert, select
 from bench import common
 from bench.common import BEFORE_DEADLINE, BenchTelegram, Table, bot_command, bot_process, database
 from bench.staff_queries import fake_registrations
-from bot.config import Settings
-from bot.db import create_engine, create_session_factory, upgrade_schema
-from bot.event import Event, load_event
-from bot.services.audiences import Audience, AudienceKind, AudienceService
-from bot.services.broadcasts import BroadcastService
-from models import BroadcastDelivery, BroadcastJob, DeliveryStatus, JobStatus, Registration
+from bot.broadcasts.audiences import Audience, AudienceKind, AudienceService
+from bot.broadcasts.service import BroadcastService
+from bot.core.db import create_engine, create_session_factory, upgrade_schema
+from bot.core.event import Event, load_event
+from bot.core.models import BroadcastDelivery, BroadcastJob, DeliveryStatus, JobStatus, Registration
+from bot.core.settings import Settings
 from tests.fake_telegram import ApiError, Call
 
 TARGET_RATIO = 0.9

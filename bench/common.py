@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from bot.config import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 from tests.fake_telegram import ApiError, Call, FakeTelegram, StoredMessage
 
 POSTGRES_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")

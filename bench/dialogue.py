@@ -46,8 +46,8 @@ from bench.common import (
     process_stats,
     widget_ids,
 )
-from bot.db import create_engine
-from models import Registration
+from bot.core.db import create_engine
+from bot.core.models import Registration
 from tests.fake_telegram import StoredMessage
 
 Expect = Callable[[StoredMessage | None], bool]

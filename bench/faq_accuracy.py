@@ -1,6 +1,6 @@
 """How well typed questions are recognised: `python bench/faq_accuracy.py [--split dev|held_out|all]`.
 
-Runs every question of bench/questions.yaml through the bot's matcher (bot/services/faq.py) and,
+Runs every question of bench/questions.yaml through the bot's matcher (bot/questions/matcher.py) and,
 in the same run, through a baseline (plain keyword matching: the entry sharing the most words
 with the question), and prints per language: the share of questions answered right (the
 expected entry, or an honest "not sure" for `none`), the share of `none` questions that got an
@@ -25,8 +25,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.event import load_event  # noqa: E402
-from bot.services.faq import FaqMatcher, _answerable_texts, normalize  # noqa: E402
+from bot.core.event import load_event  # noqa: E402
+from bot.questions.matcher import FaqMatcher, _answerable_texts, normalize  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "questions.yaml"
 EVENT_FILE = ROOT / "events" / "manila-2024.yaml"

@@ -35,12 +35,12 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from bench.common import Table, database, process_stats
-from bot.config import Settings
-from bot.db import create_engine, create_session_factory, upgrade_schema
-from bot.event import Event, load_event
-from bot.i18n import supported_languages
-from models import Registration
-from models.registration import search_values
+from bot.core.db import create_engine, create_session_factory, upgrade_schema
+from bot.core.event import Event, load_event
+from bot.core.i18n import supported_languages
+from bot.core.models import Registration
+from bot.core.models.registration import search_values
+from bot.core.settings import Settings
 
 TARGET_HEADCOUNT_MS = 100
 TARGET_EXPORT_S = 15
@@ -167,10 +167,10 @@ async def count_registrations(engine, event: Event) -> None:
 
 
 async def measure_queries(url: str, event: Event) -> dict[str, tuple[float, float]]:
-    from bot.charts import bar_charts_png
-    from bot.services.headcount import HeadcountService
-    from bot.services.search import SearchService
-    from bot.staff_views import headcount_panels, headcount_sections, pack
+    from bot.kit.charts import bar_charts_png
+    from bot.staff.find_service import SearchService
+    from bot.staff.headcount_service import HeadcountService
+    from bot.staff.views import headcount_panels, headcount_sections, pack
 
     engine = create_engine(url)
     sessions = create_session_factory(engine)
@@ -205,7 +205,7 @@ async def measure_queries(url: str, event: Event) -> dict[str, tuple[float, floa
 
 async def measure_vacuumed_headcount(url: str, event: Event) -> dict[str, tuple[float, float]]:
     """PostgreSQL: the headcount again once VACUUM has set the visibility map."""
-    from bot.services.headcount import HeadcountService
+    from bot.staff.headcount_service import HeadcountService
 
     engine = create_engine(url)
     try:
@@ -235,7 +235,7 @@ def run_child(kind: str, url: str, path: Path) -> dict[str, float]:
 
 
 async def child(kind: str, url: str, path: Path) -> None:
-    from bot.services.export import ExportFormat, ExportService
+    from bot.staff.export_service import ExportFormat, ExportService
 
     event = load_event(Settings(_env_file=None).event_file)  # type: ignore[call-arg]
     engine = create_engine(url)
@@ -282,7 +282,7 @@ async def _plain_csv(engine, event: Event, path: Path) -> int:
 
 async def headcount_statement(url: str) -> str:
     """Which statement the headcount reads with now: PostgreSQL's depends on the visibility map."""
-    from bot.services.headcount import reads_in_one_scan
+    from bot.staff.headcount_service import reads_in_one_scan
 
     engine = create_engine(url)
     try:

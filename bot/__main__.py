@@ -12,11 +12,11 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 
 from bot.app import build_bot, build_dispatcher
-from bot.config import Settings, load_settings
-from bot.db import create_engine, upgrade_schema
-from bot.logs import configure_logging
-from bot.services.crypto import new_key
-from bot.webhook import check_webhook_settings, serve_webhook
+from bot.core.crypto import new_key
+from bot.core.db import create_engine, upgrade_schema
+from bot.core.settings import Settings, load_settings
+from bot.runtime.logs import configure_logging
+from bot.runtime.webhook import check_webhook_settings, serve_webhook
 
 log = logging.getLogger("bot")
 
@@ -43,7 +43,7 @@ async def prepare(settings: Settings) -> tuple[Dispatcher, Bot]:
 async def run(settings: Settings) -> None:
     if not settings.bot_token:
         # No token: the same bot, polling the local emulator, which serves a web chat.
-        from bot.emulated import local_emulator
+        from bot.runtime.emulated import local_emulator
 
         async with local_emulator(settings) as emulated:
             await run(emulated)
@@ -128,11 +128,11 @@ def main() -> None:
     content.add_argument("--only", nargs="+", metavar="LANG", help="only these languages (fil th ...)")
     args = parser.parse_args()
     if args.command == "content-missing":
-        from bot.content_check import main as content_main
+        from bot.core.content_check import main as content_main
 
         raise SystemExit(content_main(load_settings().event_file, args.only))
     if args.command == "i18n":
-        from bot.i18n_tools import main as i18n_main
+        from bot.core.i18n_check import main as i18n_main
 
         raise SystemExit(i18n_main(args.only))
     if args.command == "keys" and args.action == "new":

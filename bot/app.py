@@ -14,56 +14,56 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram_dialog import setup_dialogs
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.api_session import BotApiSession
-from bot.clock import Clock
-from bot.config import Settings
-from bot.db import create_engine, create_session_factory
-from bot.dialogs.broadcast import broadcast_dialog
-from bot.dialogs.delegation import INVITE_PREFIX, delegations_dialog, invite_dialog
-from bot.dialogs.forget import forget_dialog
-from bot.dialogs.ids import install as install_dialog_ids
-from bot.dialogs.info import faq_dialog, info_dialog, programme_dialog
-from bot.dialogs.language import language_dialog
-from bot.dialogs.my_registration import my_registration_dialog
-from bot.dialogs.purge import purge_dialog
-from bot.dialogs.registration import registration_dialog
-from bot.dialogs.staff import staff_dialog
-from bot.event import load_event
-from bot.handlers.broadcast import broadcast_router
-from bot.handlers.delegations import delegation_router, open_invitation
-from bot.handlers.errors import errors_router
-from bot.handlers.info import info_router
-from bot.handlers.privacy import privacy_admin_router, privacy_router
-from bot.handlers.questions import organisers_router, questions_router
-from bot.handlers.staff import ADMIN_COMMANDS, STAFF_COMMANDS, open_checkin_link, staff_router
-from bot.handlers.start import StartPayloads, commands_router, fallback_router
-from bot.i18n import DEFAULT_LANGUAGE, N_, get_i18n, supported_languages, telegram_language_code
-from bot.i18n import gettext as _
-from bot.isolation import ReleaseLocksLeft, UpdateIsolation
-from bot.menus import CommandMenus
-from bot.middlewares import LanguageMiddleware
-from bot.outbox import OutboxWorker
-from bot.ratelimit import RateLimiter
-from bot.retention import RetentionJob
-from bot.retry import InteractiveUpdates, RetryRequests
-from bot.services.audiences import AudienceService
-from bot.services.broadcasts import BroadcastService
-from bot.services.checkin import CheckinService
-from bot.services.crypto import PassportCipher
-from bot.services.delegations import DelegationService
-from bot.services.export import ExportService
-from bot.services.faq import FaqMatcher
-from bot.services.headcount import HeadcountService
-from bot.services.privacy import PrivacyService
-from bot.services.questions import QuestionService
-from bot.services.registrations import RegistrationService
-from bot.services.reminders import ReminderService
-from bot.services.search import SearchService
-from bot.services.staff import StaffService
-from bot.services.users import UserService
-from bot.shutdown import InFlightUpdates
-from bot.storage import SQLStorage, StateWrites, create_storage
-from bot.tickets import CHECKIN_PREFIX
+from bot.broadcasts.audiences import AudienceService
+from bot.broadcasts.dialog import broadcast_dialog
+from bot.broadcasts.handlers import broadcast_router
+from bot.broadcasts.outbox import OutboxWorker
+from bot.broadcasts.ratelimit import RateLimiter
+from bot.broadcasts.reminders import ReminderService
+from bot.broadcasts.service import BroadcastService
+from bot.core.access import StaffService
+from bot.core.clock import Clock
+from bot.core.crypto import PassportCipher
+from bot.core.db import create_engine, create_session_factory
+from bot.core.event import load_event
+from bot.core.i18n import DEFAULT_LANGUAGE, N_, get_i18n, supported_languages, telegram_language_code
+from bot.core.i18n import gettext as _
+from bot.core.settings import Settings
+from bot.core.users import UserService
+from bot.delegations.dialogs import INVITE_PREFIX, delegations_dialog, invite_dialog
+from bot.delegations.handlers import delegation_router, open_invitation
+from bot.delegations.service import DelegationService
+from bot.information.dialogs import faq_dialog, info_dialog, programme_dialog
+from bot.information.handlers import info_router
+from bot.kit.dialog_ids import install as install_dialog_ids
+from bot.kit.menus import CommandMenus
+from bot.privacy.forget_dialog import forget_dialog
+from bot.privacy.handlers import privacy_admin_router, privacy_router
+from bot.privacy.purge_dialog import purge_dialog
+from bot.privacy.retention import RetentionJob
+from bot.privacy.service import PrivacyService
+from bot.questions.handlers import organisers_router, questions_router
+from bot.questions.matcher import FaqMatcher
+from bot.questions.service import QuestionService
+from bot.registration.form_dialog import registration_dialog
+from bot.registration.language_dialog import language_dialog
+from bot.registration.me_dialog import my_registration_dialog
+from bot.registration.service import RegistrationService
+from bot.registration.start import StartPayloads, commands_router, fallback_router
+from bot.registration.tickets import CHECKIN_PREFIX
+from bot.runtime.api_session import BotApiSession
+from bot.runtime.errors import errors_router
+from bot.runtime.isolation import ReleaseLocksLeft, UpdateIsolation
+from bot.runtime.middlewares import LanguageMiddleware
+from bot.runtime.retry import InteractiveUpdates, RetryRequests
+from bot.runtime.shutdown import InFlightUpdates
+from bot.runtime.storage import SQLStorage, StateWrites, create_storage
+from bot.staff.checkin_service import CheckinService
+from bot.staff.export_service import ExportService
+from bot.staff.find_service import SearchService
+from bot.staff.handlers import ADMIN_COMMANDS, STAFF_COMMANDS, open_checkin_link, staff_router
+from bot.staff.headcount_service import HeadcountService
+from bot.staff.roles import staff_dialog
 
 log = logging.getLogger(__name__)
 

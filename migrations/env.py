@@ -5,9 +5,9 @@ import asyncio
 from alembic import context
 from sqlmodel import SQLModel
 
-import models  # noqa: F401  (registers the tables on the metadata)
-from bot.config import load_settings
-from bot.db import create_engine
+import bot.core.models  # noqa: F401  (registers the tables on the metadata)
+from bot.core.db import create_engine
+from bot.core.settings import load_settings
 
 target_metadata = SQLModel.metadata
 

@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-import models.base
+import bot.core.models.base
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import create_session_factory
-from bot.event import Event
-from bot.services.crypto import PassportCipher
-from bot.services.registrations import RegistrationService
-from models import Registration, RegistrationStatus
+from bot.core.crypto import PassportCipher
+from bot.core.db import create_session_factory
+from bot.core.event import Event
+from bot.core.models import Registration, RegistrationStatus
+from bot.registration.service import RegistrationService
 from tests.conftest import BEFORE_DEADLINE, PASSPORT_KEY, sample_answers
 
 

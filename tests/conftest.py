@@ -17,13 +17,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-import models  # noqa: F401  (tables on the metadata)
+import bot.core.models  # noqa: F401  (tables on the metadata)
 from bot.app import build_bot, build_dispatcher
-from bot.config import PROJECT_ROOT, Settings
-from bot.db import create_engine, upgrade_schema
-from bot.event import Event, load_event
-from bot.services.crypto import new_key
-from bot.services.registrations import Answers
+from bot.core.crypto import new_key
+from bot.core.db import create_engine, upgrade_schema
+from bot.core.event import Event, load_event
+from bot.core.settings import PROJECT_ROOT, Settings
+from bot.registration.service import Answers
 from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram
 
@@ -67,7 +67,7 @@ def event() -> Event:
 async def migrated_engine(request, tmp_path_factory) -> AsyncIterator[AsyncEngine]:
     """One migrated database per backend for the whole run; tests empty it before use."""
     if request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("db") / "bot.db"
+        path: Path = tmp_path_factory.mktemp("db") / "bot.core.db"
         engine = create_engine(f"sqlite+aiosqlite:///{path}")
         await upgrade_schema(engine)
         yield engine

@@ -4,8 +4,8 @@ from datetime import date, time
 
 import pytest
 
-from bot.services import answers as parse
-from bot.services.answers import InvalidAnswer
+from bot.core import input_checks as parse
+from bot.core.input_checks import InvalidAnswer
 
 
 @pytest.mark.parametrize(

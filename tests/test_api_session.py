@@ -1,4 +1,4 @@
-"""The bot's Bot API session (bot/api_session.py): JSON request bodies, response models kept alive."""
+"""The bot's Bot API session (bot/runtime/api_session.py): JSON request bodies, response models kept alive."""
 
 import gc
 import json
@@ -11,7 +11,7 @@ from aiogram.methods import EditMessageText, GetUpdates, SendMessage, SendPhoto
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp import FormData
 
-from bot.api_session import BotApiSession
+from bot.runtime.api_session import BotApiSession
 
 SENT = json.dumps({"ok": True, "result": {"message_id": 1, "date": 0, "chat": {"id": 7, "type": "private"}}})
 

@@ -13,12 +13,12 @@ import pytest
 from sqlmodel import select, update
 
 from bot.app import build_bot, build_dispatcher
-from bot.db import create_session_factory
-from bot.outbox import in_flight_for
-from bot.ratelimit import RateLimiter
-from bot.services.broadcasts import RetryPolicy
-from bot.services.reminders import reminder_times
-from models import (
+from bot.broadcasts.outbox import in_flight_for
+from bot.broadcasts.ratelimit import RateLimiter
+from bot.broadcasts.reminders import reminder_times
+from bot.broadcasts.service import RetryPolicy
+from bot.core.db import create_session_factory
+from bot.core.models import (
     AuditEntry,
     BroadcastDelivery,
     BroadcastJob,

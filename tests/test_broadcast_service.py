@@ -10,12 +10,12 @@ from itertools import chain
 import pytest
 from sqlmodel import select, update
 
-from bot.db import create_session_factory
-from bot.services.audiences import KINDS_WITH_VALUE, Audience, AudienceKind, AudienceService
-from bot.services.broadcasts import CLAIM_LEASE, BroadcastService, Result, RetryPolicy, content_for
-from bot.services.reminders import ReminderService, due_reminder, reminder_texts, reminder_times
-from bot.services.users import UserService
-from models import BroadcastDelivery, Delegation, DeliveryStatus, JobStatus, Registration
+from bot.broadcasts.audiences import KINDS_WITH_VALUE, Audience, AudienceKind, AudienceService
+from bot.broadcasts.reminders import ReminderService, due_reminder, reminder_texts, reminder_times
+from bot.broadcasts.service import CLAIM_LEASE, BroadcastService, Result, RetryPolicy, content_for
+from bot.core.db import create_session_factory
+from bot.core.models import BroadcastDelivery, Delegation, DeliveryStatus, JobStatus, Registration
+from bot.core.users import UserService
 from tests.broadcasting import register, register_many, registration_service
 from tests.conftest import BEFORE_DEADLINE
 

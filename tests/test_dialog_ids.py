@@ -1,4 +1,4 @@
-"""Dialogues opened within the same second get different ids (bot/dialogs/ids.py)."""
+"""Dialogues opened within the same second get different ids (bot/kit/dialog_ids.py)."""
 
 import time
 

@@ -30,8 +30,8 @@ from aiogram.types import (
 from aiogram_dialog.utils import CB_SEP
 
 from bot.app import build_bot, build_dispatcher
-from bot.config import PROJECT_ROOT, SettingsError
-from bot.emulated import LETTER_MORNING, local_emulator
+from bot.core.settings import PROJECT_ROOT, SettingsError
+from bot.runtime.emulated import LETTER_MORNING, local_emulator
 from emulator.server import GROUP_ID, Emulator, Persona
 from tests.conftest import BEFORE_DEADLINE, make_settings
 from tests.test_registration_flow import stored
@@ -51,7 +51,7 @@ def emulator_settings(tmp_path: Path, **overrides: Any):
         "admin_ids": frozenset(),
         "event_clock": None,
         "emulator_port": free_port(),
-        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.core.db'}",
     }
     return make_settings(**{**values, **overrides})
 

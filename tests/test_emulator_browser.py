@@ -17,10 +17,10 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
-from bot.config import PROJECT_ROOT
-from bot.db import create_engine
-from bot.event import localized
-from bot.summary import GENDER_LABELS
+from bot.core.db import create_engine
+from bot.core.event import localized
+from bot.core.settings import PROJECT_ROOT
+from bot.registration.summary import GENDER_LABELS
 from tests.test_emulator import MARIE, free_port
 from tests.test_registration_flow import stored, translated
 
@@ -59,7 +59,7 @@ async def start_bot_without_token(tmp_path: Path, port: int) -> asyncio.subproce
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
         "EMULATOR_PORT": str(port),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.core.db'}",
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "json",
     }
@@ -144,7 +144,7 @@ async def test_newcomer_registers_in_french_in_the_web_chat(tmp_path, event):
     for personal in ("Marie Dubois", "marie.dubois@example.org", "33612345678", "Parti socialiste"):
         assert personal not in logs, f"{personal!r} logged at INFO"
 
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}")
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.core.db'}")
     try:
         [registration] = await stored(engine)
     finally:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.content_check import main as content_missing
-from bot.content_check import missing
-from bot.event import EventFileError, load_event
+from bot.core.content_check import main as content_missing
+from bot.core.content_check import missing
+from bot.core.event import EventFileError, load_event
 from tests.conftest import EVENT_FILE
 
 

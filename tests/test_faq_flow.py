@@ -12,8 +12,8 @@ import yaml
 from sqlmodel import select
 
 from bot.app import build_bot, build_dispatcher
-from bot.db import create_session_factory
-from models import Question, QuestionReply, QuestionStatus
+from bot.core.db import create_session_factory
+from bot.core.models import Question, QuestionReply, QuestionStatus
 from tests.chat import Chat
 from tests.conftest import EVENT_FILE, App, make_settings
 from tests.fake_telegram import FakeTelegram, StoredMessage

@@ -1,12 +1,12 @@
-"""Recognising typed questions (bot/services/faq.py): every fact of the invitation letter in
+"""Recognising typed questions (bot/questions/matcher.py): every fact of the invitation letter in
 several languages, typos, scripts without spaces, off-topic questions, language detection."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.event import Event
-from bot.services.faq import FaqMatcher, normalize
+from bot.core.event import Event
+from bot.questions.matcher import FaqMatcher, normalize
 
 
 @pytest.fixture(scope="module")

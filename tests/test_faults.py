@@ -15,13 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_bot, build_dispatcher
-from bot.db import create_engine, upgrade_schema
-from bot.dialogs.states import RegistrationSG
-from bot.i18n import get_i18n
-from bot.i18n import gettext as _
-from bot.retry import InteractiveUpdates, RetryRequests
-from bot.services.audiences import Audience, AudienceKind
-from models import RegistrationStatus
+from bot.broadcasts.audiences import Audience, AudienceKind
+from bot.core.db import create_engine, upgrade_schema
+from bot.core.i18n import get_i18n
+from bot.core.i18n import gettext as _
+from bot.core.models import RegistrationStatus
+from bot.runtime.retry import InteractiveUpdates, RetryRequests
+from bot.states import RegistrationSG
 from tests.broadcasting import register_many
 from tests.conftest import BEFORE_DEADLINE, POSTGRES_ADMIN_DSN, App, make_settings
 from tests.dialogue_state import current_state
@@ -46,7 +46,7 @@ async def test_5xx_answers_are_retried(app, caplog):
     await chat.send("/start")
     assert "Welcome" in chat.last_text
     assert len(app.fake.calls_of("sendMessage")) == 3
-    retries = [r.getMessage() for r in caplog.records if r.name == "bot.retry"]
+    retries = [r.getMessage() for r in caplog.records if r.name == "bot.runtime.retry"]
     assert len(retries) == 2 and all("sendMessage failed" in text for text in retries)
 
 
@@ -169,7 +169,7 @@ async def test_sigkill_at_several_points_loses_nothing(fake, tmp_path, caplog):
     """Killed between answers, at the review, and while the ticket was being sent: each time the
     delegate goes on where they were, every answer kept, the registration stored once."""
     caplog.set_level(logging.WARNING)
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.core.db'}"
     user = fake.user(3003, first_name="Ana", language_code="en")
     last = lambda: fake.last_message(user.id)  # noqa: E731
 
@@ -278,7 +278,7 @@ async def test_sigkill_during_a_broadcast(fake, tmp_path, event):
     """Killed while a broadcast is being sent: after the restart everyone gets it, nobody whose
     message was recorded as sent gets it again, and only the messages that were in flight at the
     kill may arrive twice (the outbox's stated at-least-once policy)."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.core.db'}"
     dp = build_dispatcher(make_settings(database_url=database_url))
     engine = dp["engine"]
     await upgrade_schema(engine)

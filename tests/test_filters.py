@@ -4,7 +4,7 @@ from aiogram import Router
 from aiogram.types import Chat, Message
 
 from bot.app import build_dispatcher
-from bot.filters import PRIVATE_CHAT
+from bot.kit.filters import PRIVATE_CHAT
 from tests.conftest import make_settings
 
 
@@ -17,7 +17,7 @@ def routers(router: Router):
 def test_no_filter_or_handler_of_the_bot_runs_in_a_worker_thread():
     """aiogram runs a plain callable (a bare `F...` magic filter, a sync function) with
     `asyncio.to_thread`: under load, every update waited for threads (bench/dialogue.py).
-    Filters go through `bot.filters.Inline`. aiogram-dialog's own background-update
+    Filters go through `bot.kit.filters.Inline`. aiogram-dialog's own background-update
     observer (`aiogd_update`, used only by `manager.bg()`) is its business."""
     dp = build_dispatcher(make_settings())
     in_threads = []

@@ -40,7 +40,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from bot.app import build_bot, build_dispatcher
-from bot.dialogs.states import (
+from bot.states import (
     BroadcastSG,
     DelegationsSG,
     FaqSG,

@@ -8,8 +8,8 @@ import unicodedata
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.event import load_event
-from bot.i18n import (
+from bot.core.event import load_event
+from bot.core.i18n import (
     FSI,
     PDI,
     RLM,
@@ -23,7 +23,7 @@ from bot.i18n import (
     supported_languages,
     telegram_language_code,
 )
-from bot.i18n_tools import (
+from bot.core.i18n_check import (
     PLACEHOLDER,
     catalog_paths,
     catalog_problems,
@@ -232,7 +232,7 @@ def test_right_to_left_translations_isolate_values(translation, values, expected
 
 def test_urdu_catalog_reads_right_to_left():
     """Every Urdu message, values filled with Latin text, reads right-to-left line by line."""
-    from bot.i18n import get_i18n
+    from bot.core.i18n import get_i18n
 
     catalog = get_i18n().locales["ur"]
     for msgid in {msgid for language, msgid, _string in _catalog_strings() if language == "ur"}:
@@ -266,7 +266,7 @@ def test_event_texts_delegates_read_first_are_in_every_language():
 
 
 def test_event_missing_texts_names_the_field_and_the_languages():
-    from bot.event import Event
+    from bot.core.event import Event
 
     raw = load_event(EVENT_FILE).model_dump()
     raw["roles"][0]["label"] = {"en": "Delegate", "fr": "Délégué·e"}

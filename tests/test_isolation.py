@@ -1,4 +1,4 @@
-"""A user's lock does not outlive the update that took it (bot/isolation.py)."""
+"""A user's lock does not outlive the update that took it (bot/runtime/isolation.py)."""
 
 import asyncio
 from contextlib import AsyncExitStack
@@ -6,7 +6,7 @@ from contextlib import AsyncExitStack
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.isolation import ReleaseLocksLeft, UpdateIsolation
+from bot.runtime.isolation import ReleaseLocksLeft, UpdateIsolation
 
 KEY = StorageKey(bot_id=42, chat_id=7, user_id=7, destiny="aiogd:stack:")
 

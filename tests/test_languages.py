@@ -27,10 +27,8 @@ from aiogram_dialog.setup import collect_dialogs
 from babel.messages.pofile import read_po
 
 from bot.app import _set_commands, build_dispatcher
-from bot.dialogs.states import RegistrationSG
-from bot.dialogs.widgets import T
-from bot.event import localized
-from bot.i18n import (
+from bot.core.event import localized
+from bot.core.i18n import (
     DEFAULT_LANGUAGE,
     DOMAIN,
     FSI,
@@ -44,10 +42,12 @@ from bot.i18n import (
     telegram_language_code,
     zone_name,
 )
-from bot.i18n import gettext as _
-from bot.i18n_tools import catalog_paths, extract, localized_texts
-from bot.services.registrations import Answers
-from models import RegistrationStatus
+from bot.core.i18n import gettext as _
+from bot.core.i18n_check import catalog_paths, extract, localized_texts
+from bot.core.models import RegistrationStatus
+from bot.kit.widgets import T
+from bot.registration.service import Answers
+from bot.states import RegistrationSG
 from tests.chat import Chat
 from tests.conftest import BEFORE_DEADLINE, EVENT_FILE, make_settings, sample_answers
 from tests.fake_telegram import StoredMessage, check_telegram_html
@@ -174,7 +174,7 @@ def _catalog(language: str) -> dict[str, str]:
 
 @cache
 def _event_texts() -> tuple[dict[str, str], ...]:
-    from bot.event import load_event
+    from bot.core.event import load_event
 
     return tuple(texts for _where, texts in localized_texts(load_event(EVENT_FILE), ""))
 
@@ -189,7 +189,7 @@ def english_fragments(language: str) -> tuple[str, ...]:
     english, own = _english(), _catalog(language)
     sources = [english[msgid] for msgid, string in own.items() if string and english.get(msgid)]
     sources += [texts["en"] for texts in _event_texts() if texts.get(language)]
-    from bot.event import load_event
+    from bot.core.event import load_event
 
     # CLDR's name of the event's city in the language (the time zone's city) is its own too.
     city = zone_name(load_event(EVENT_FILE).tz, language)

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from bot.logs import FORMATTERS, JSONFormatter, LogfmtFormatter
+from bot.runtime.logs import FORMATTERS, JSONFormatter, LogfmtFormatter
 
 PERSONAL = {
     "name": "Ana Reyes",
@@ -55,7 +55,7 @@ async def test_a_registration_logs_no_personal_data_at_info(app, caplog):
 
 
 def record(message: str, *args: object, **extra: object) -> logging.LogRecord:
-    made = logging.LogRecord("bot.webhook", logging.WARNING, __file__, 1, message, args, None)
+    made = logging.LogRecord("bot.runtime.webhook", logging.WARNING, __file__, 1, message, args, None)
     made.__dict__.update(extra)
     return made
 
@@ -77,6 +77,6 @@ def test_json_lines_carry_the_extra_fields_and_the_exception():
 def test_logfmt_quotes_what_needs_quoting():
     line = LogfmtFormatter().format(record('said "hi"\nthen left', registration_id=3))
     fields = line.split(" ", 3)
-    assert fields[1:3] == ["level=warning", "logger=bot.webhook"]
+    assert fields[1:3] == ["level=warning", "logger=bot.runtime.webhook"]
     assert fields[3] == 'msg="said \\"hi\\"\\nthen left" registration_id=3'
     assert "\n" not in line, "one record, one line"

@@ -12,12 +12,9 @@ from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 from bot.app import build_bot, build_dispatcher
-from bot.config import SettingsError, load_settings
-from bot.db import create_engine, create_session_factory, upgrade_schema
-from bot.retention import RetentionJob
-from bot.services.crypto import PassportCipher, mask, new_key
-from bot.services.privacy import KEPT_COLUMNS, erased_values
-from models import (
+from bot.core.crypto import PassportCipher, mask, new_key
+from bot.core.db import create_engine, create_session_factory, upgrade_schema
+from bot.core.models import (
     AuditEntry,
     BotUser,
     DialogState,
@@ -27,7 +24,10 @@ from models import (
     Registration,
     RegistrationStatus,
 )
-from models.registration import fold
+from bot.core.models.registration import fold
+from bot.core.settings import SettingsError, load_settings
+from bot.privacy.retention import RetentionJob
+from bot.privacy.service import KEPT_COLUMNS, erased_values
 from tests.chat import Chat
 from tests.conftest import BEFORE_DEADLINE, PASSPORT_KEY, REDIS_TEST_URL, App, make_settings, sample_answers
 from tests.test_registration_flow import answer_until_review, register, stored, translated
@@ -351,7 +351,7 @@ async def test_purge_command_line(tmp_path, capsys):
     """`python -m bot purge` refuses before the end of the retention period, unless forced."""
     from bot.__main__ import purge
 
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.core.db'}"
     after_event = datetime.fromisoformat("2024-08-01T10:00:00+08:00")
     settings = make_settings(database_url=database_url, event_clock=after_event)
     dp = build_dispatcher(settings)

@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from bot.ratelimit import RateLimiter
+from bot.broadcasts.ratelimit import RateLimiter
 
 
 class FakeTime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from bot.ratelimit import RateLimiter
+from bot.broadcasts.ratelimit import RateLimiter
 
 
 class LateClock:

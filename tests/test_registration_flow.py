@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot.db import create_session_factory
-from bot.i18n import get_i18n
-from bot.i18n import gettext as _
-from bot.services.crypto import PassportCipher
-from models import Registration, RegistrationStatus
+from bot.core.crypto import PassportCipher
+from bot.core.db import create_session_factory
+from bot.core.i18n import get_i18n
+from bot.core.i18n import gettext as _
+from bot.core.models import Registration, RegistrationStatus
 from tests.chat import Chat, scan_ticket
 from tests.conftest import AFTER_DEADLINE, PASSPORT_KEY, make_settings
 from tests.fake_telegram import BOT_USER

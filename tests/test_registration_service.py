@@ -5,9 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.db import create_session_factory
-from bot.services.crypto import PassportCipher
-from bot.services.registrations import (
+from bot.core.crypto import PassportCipher
+from bot.core.db import create_session_factory
+from bot.core.models import RegistrationStatus
+from bot.registration.service import (
     CODE_ALPHABET,
     Answers,
     RegistrationClosed,
@@ -16,7 +17,6 @@ from bot.services.registrations import (
     answers_of,
     registration_window,
 )
-from models import RegistrationStatus
 from tests.conftest import AFTER_DEADLINE, BEFORE_DEADLINE, PASSPORT_KEY
 from tests.conftest import sample_answers as answers_of_ana
 

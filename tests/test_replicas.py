@@ -19,13 +19,13 @@ from aiogram_dialog.utils import CB_SEP
 from redis.asyncio import Redis
 
 from bench.common import database
-from bot.config import PROJECT_ROOT
-from bot.db import create_engine, create_session_factory, upgrade_schema
-from bot.event import load_event
-from bot.services.audiences import Audience, AudienceKind, AudienceService
-from bot.services.broadcasts import BroadcastService
+from bot.broadcasts.audiences import Audience, AudienceKind, AudienceService
+from bot.broadcasts.service import BroadcastService
+from bot.core.db import create_engine, create_session_factory, upgrade_schema
+from bot.core.event import load_event
+from bot.core.models import JobStatus
+from bot.core.settings import PROJECT_ROOT
 from emulator.botapi import FakeTelegram
-from models import JobStatus
 from tests.conftest import BEFORE_DEADLINE, EVENT_FILE, PASSPORT_KEY, REDIS_TEST_URL
 from tests.test_emulator import free_port
 from tests.test_registration_flow import stored

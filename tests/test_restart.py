@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from bot.app import build_bot, build_dispatcher
-from bot.config import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 from tests.conftest import BEFORE_DEADLINE, PASSPORT_KEY, App
 from tests.test_registration_flow import stored
 
@@ -72,7 +72,7 @@ async def start_bot_process(fake, database_url: str, **settings: str) -> asyncio
 @pytest.mark.slow
 async def test_sigkill_mid_registration_then_restart(fake, tmp_path):
     """The real entry point, long polling the fake server; SIGKILL between two answers."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.core.db'}"
     user = fake.user(2002, first_name="Marie", language_code="fr")
     bot_messages = lambda: [m for m in fake.chat(user.id) if m.from_bot and not m.deleted]  # noqa: E731
 

@@ -14,11 +14,11 @@ from aiogram.types import Update
 from aiogram_dialog.utils import CB_SEP
 from sqlalchemy import text
 
-from bot.handlers.staff import ExportCB
-from bot.services.delegations import new_invite_token
-from bot.services.export import ExportFormat
-from bot.services.registrations import new_checkin_token
-from models import RegistrationStatus
+from bot.core.models import RegistrationStatus
+from bot.delegations.service import new_invite_token
+from bot.registration.service import new_checkin_token
+from bot.staff.export_service import ExportFormat
+from bot.staff.handlers import ExportCB
 from tests.chat import Chat
 from tests.conftest import App
 from tests.test_fuzz import PATHS, buttons_of, keyboards, registered

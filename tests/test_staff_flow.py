@@ -14,10 +14,10 @@ from aiogram_dialog.utils import CB_SEP
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.db import create_session_factory
-from bot.handlers.staff import CardCB, CheckinCB, ExportCB, staff_router
-from bot.services.export import ExportFormat
-from models import AuditEntry, Registration, RegistrationStatus
+from bot.core.db import create_session_factory
+from bot.core.models import AuditEntry, Registration, RegistrationStatus
+from bot.staff.export_service import ExportFormat
+from bot.staff.handlers import CardCB, CheckinCB, ExportCB, staff_router
 from tests.chat import Chat, scan_ticket
 from tests.conftest import EVENT_FILE, App, make_settings
 

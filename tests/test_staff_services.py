@@ -13,21 +13,21 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select, update
 from sqlalchemy import text as sql
 
-from bot.charts import Panel, bar_charts_png, can_draw, panel_texts
-from bot.db import create_engine, create_session_factory, upgrade_schema
-from bot.event import Event, GenderBalancePolicy
-from bot.i18n import get_i18n, gettext
-from bot.services import export as export_module
-from bot.services import headcount as headcount_module
-from bot.services.checkin import CheckinOutcome, CheckinService, normalize_code
-from bot.services.crypto import PassportCipher
-from bot.services.delegations import Balance, DelegationService, JoinOutcome
-from bot.services.export import COLUMNS, ExportFormat, ExportService
-from bot.services.headcount import HeadcountService
-from bot.services.registrations import Answers, RegistrationService
-from bot.services.search import SearchService
-from models import Delegation, Registration, RegistrationStatus
-from models.registration import fold
+from bot.core.crypto import PassportCipher
+from bot.core.db import create_engine, create_session_factory, upgrade_schema
+from bot.core.event import Event, GenderBalancePolicy
+from bot.core.i18n import get_i18n, gettext
+from bot.core.models import Delegation, Registration, RegistrationStatus
+from bot.core.models.registration import fold
+from bot.delegations.service import Balance, DelegationService, JoinOutcome
+from bot.kit.charts import Panel, bar_charts_png, can_draw, panel_texts
+from bot.registration.service import Answers, RegistrationService
+from bot.staff import export_service as export_module
+from bot.staff import headcount_service as headcount_module
+from bot.staff.checkin_service import CheckinOutcome, CheckinService, normalize_code
+from bot.staff.export_service import COLUMNS, ExportFormat, ExportService
+from bot.staff.find_service import SearchService
+from bot.staff.headcount_service import HeadcountService
 from tests.conftest import BEFORE_DEADLINE, PASSPORT_KEY, sample_answers
 
 NOW = BEFORE_DEADLINE
@@ -632,8 +632,8 @@ def test_chart_is_a_png_and_falls_back_where_the_font_cannot_draw():
 def test_languages_in_the_chart_are_named_in_the_reader_language(event: Event):
     """Delegates' languages are named in the staff member's language, so that an English chart
     has no glyph its font lacks (a native name such as 日本語 would be drawn as empty boxes)."""
-    from bot.services.headcount import Headcount
-    from bot.staff_views import headcount_panels
+    from bot.staff.headcount_service import Headcount
+    from bot.staff.views import headcount_panels
 
     counts = Headcount(languages=[("ja", 3), ("km", 2), ("hi", 1), ("fr", 1)])
     with get_i18n().use_locale("en"):

@@ -6,8 +6,8 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 
-from bot.db import create_session_factory
-from bot.storage import KEY_BUILDER, SQLStorage, create_storage
+from bot.core.db import create_session_factory
+from bot.runtime.storage import KEY_BUILDER, SQLStorage, create_storage
 from tests.conftest import REDIS_TEST_URL
 
 

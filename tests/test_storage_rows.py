@@ -7,9 +7,9 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import event, func, select
 
-from bot.db import create_session_factory
-from bot.storage import SQLStorage, StateWrites
-from models import DialogState
+from bot.core.db import create_session_factory
+from bot.core.models import DialogState
+from bot.runtime.storage import SQLStorage, StateWrites
 
 KEY = StorageKey(bot_id=42, chat_id=7, user_id=7, destiny="aiogd:stack:")
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services.answers import InvalidAnswer
-from bot.telegram_html import CAPTION_LIMIT, check_html
+from bot.core.input_checks import InvalidAnswer
+from bot.kit.telegram_html import CAPTION_LIMIT, check_html
 from tests.fake_telegram import check_telegram_html
 
 

@@ -3,10 +3,10 @@ and every change the bot makes is seen at once."""
 
 from sqlalchemy import event
 
-from bot.db import create_session_factory
-from bot.services.staff import StaffService
-from bot.services.users import UserService
-from models import BotUser
+from bot.core.access import StaffService
+from bot.core.db import create_session_factory
+from bot.core.models import BotUser
+from bot.core.users import UserService
 
 
 async def test_answers_are_kept_and_changes_made_by_the_bot_are_seen_at_once(engine):

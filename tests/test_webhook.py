@@ -18,11 +18,11 @@ from redis.asyncio import Redis
 from sqlmodel import select
 
 from bot.app import build_bot, build_dispatcher
-from bot.config import PROJECT_ROOT, SettingsError, load_settings
-from bot.db import create_engine, create_session_factory
-from bot.update_log import MAX_ATTEMPTS, RedisUpdateLog, SQLUpdateLog
-from bot.webhook import WebhookServer
-from models import ProcessedUpdate
+from bot.core.db import create_engine, create_session_factory
+from bot.core.models import ProcessedUpdate
+from bot.core.settings import PROJECT_ROOT, SettingsError, load_settings
+from bot.runtime.update_log import MAX_ATTEMPTS, RedisUpdateLog, SQLUpdateLog
+from bot.runtime.webhook import WebhookServer
 from tests.conftest import BEFORE_DEADLINE, PASSPORT_KEY, REDIS_TEST_URL, make_settings
 from tests.test_emulator import free_port
 
@@ -218,7 +218,7 @@ def process_env(fake, tmp_path, **extra: str) -> dict[str, str]:
         **os.environ,
         "BOT_TOKEN": "123456:TEST-token",
         "TELEGRAM_API_BASE": fake.base_url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.core.db'}",
         "EVENT_CLOCK": BEFORE_DEADLINE.isoformat(),
         "PASSPORT_KEY": PASSPORT_KEY,
         "REDIS_URL": "",

@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-import models.base
+import bot.core.models.base
 
 
 # revision identifiers, used by Alembic.
@@ -27,7 +27,7 @@ def upgrade() -> None:
     op.create_table('bot_user',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-    sa.Column('first_seen', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_seen', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('dialog_state',
@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('consent_version', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('consent_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('consent_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('full_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('gender', sa.String(length=16), nullable=False),
     sa.Column('country', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
@@ -67,9 +67,9 @@ def upgrade() -> None:
     sa.Column('dietary', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('dietary_notes', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('accessibility', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('withdrawn_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('withdrawn_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('checkin_token'),
     sa.UniqueConstraint('code'),

@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-import models.base
+import bot.core.models.base
 
 
 # revision identifiers, used by Alembic.
@@ -34,8 +34,8 @@ def upgrade() -> None:
     sa.Column('matched', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('organiser_chat_id', sa.BigInteger(), nullable=True),
     sa.Column('organiser_message_id', sa.BigInteger(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('question_id', sa.Integer(), nullable=False),
     sa.Column('organiser_id', sa.BigInteger(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['question_id'], ['question.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )

@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-import models.base
+import bot.core.models.base
 
 
 # revision identifiers, used by Alembic.
@@ -47,7 +47,7 @@ def upgrade() -> None:
     sa.Column('max_size', sa.Integer(), nullable=True),
     sa.Column('token', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('created_by', sa.BigInteger(), nullable=False),
-    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token')
     )
@@ -58,7 +58,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('delegation_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('delegation_head', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('held_for_balance', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('checked_in_at', models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('checked_in_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('checked_in_by', sa.BigInteger(), nullable=True))
         batch_op.create_foreign_key('fk_registration_delegation_id', 'delegation', ['delegation_id'], ['id'], ondelete='SET NULL')
 

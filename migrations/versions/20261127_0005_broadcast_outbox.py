@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-import models.base
+import bot.core.models.base
 
 
 # revision identifiers, used by Alembic.
@@ -35,15 +35,15 @@ def upgrade() -> None:
     sa.Column('variants', sa.JSON(), nullable=False),
     sa.Column('media_kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('media_file_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
-    sa.Column('send_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('send_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.BigInteger(), nullable=True),
-    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('progress_chat_id', sa.BigInteger(), nullable=True),
     sa.Column('progress_message_id', sa.Integer(), nullable=True),
-    sa.Column('progress_edited_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('started_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('progress_edited_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reminder_days', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('event_id', 'reminder_days', name='uq_broadcast_job_reminder')
@@ -55,7 +55,7 @@ def upgrade() -> None:
     op.create_table('registration_start',
     sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('user_id', sa.BigInteger(), autoincrement=False, nullable=False),
-    sa.Column('started_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.PrimaryKeyConstraint('event_id', 'user_id')
     )
@@ -66,9 +66,9 @@ def upgrade() -> None:
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.ForeignKeyConstraint(['job_id'], ['broadcast_job.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),

@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-import models.base
+import bot.core.models.base
 
 
 # revision identifiers, used by Alembic.
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('update_id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('claimed_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', bot.core.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('bot_id', 'update_id')
     )
     with op.batch_alter_table('processed_update', schema=None) as batch_op:

@@ -2,7 +2,7 @@
 
 /find answers from the database: the name and email folded (lower case, no accents) in
 `search_name` and `search_email`, filled here for the existing rows with the same Python `fold`
-the bot uses (the mapper events of models/registration.py keep them afterwards). The country
+the bot uses (the mapper events of bot/core/models/registration.py keep them afterwards). The country
 index gains the delegation and the dietary needs (whose own index goes), so the headcount counts
 the three in one pass.
 
@@ -16,7 +16,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
-from models.registration import search_values
+from bot.core.models.registration import search_values
 
 
 # revision identifiers, used by Alembic.

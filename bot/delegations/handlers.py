@@ -1,0 +1,124 @@
+"""Delegates and their delegation: the invitation link (`/start inv_<token>`) and /delegation."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram_dialog import DialogManager, ShowMode
+
+from bot.core.clock import Clock
+from bot.core.event import Event
+from bot.core.i18n import gettext as _
+from bot.delegations.membership import join_delegation
+from bot.delegations.service import DelegationService
+from bot.kit.filters import PRIVATE_CHAT
+from bot.kit.widgets import current_language
+from bot.registration.form_dialog import begin_registration
+from bot.registration.service import RegistrationService, Window, registration_window
+from bot.registration.start import answer_invalid_link
+from bot.staff.views import balance_advice, delegation_name, roster_text, size_text
+from bot.states import RegistrationSG
+
+# Answers the invitation fills in: the delegate does not type them again (the review can change them).
+PREFILLED = ("organisation", "country")
+
+
+def delegation_router() -> Router:
+    router = Router(name="delegation")
+    router.message.filter(PRIVATE_CHAT)
+
+    @router.message(Command("delegation"))
+    async def my_delegation(
+        message: Message, dialog_manager: DialogManager, delegations: DelegationService, conference: Event
+    ) -> None:
+        language = current_language()
+        found = await delegations.roster_of_member(message.from_user.id)
+        if found is None:
+            text = _(
+                "You are not in a delegation. If your party sends one, ask its head for the invitation link."
+            )
+        else:
+            registration, roster = found
+            if roster.head is not None and roster.head.id == registration.id:
+                text = roster_text(roster, conference, language)
+            else:
+                text = (
+                    _("You are a member of the delegation of {name}.").format(
+                        name=delegation_name(roster.delegation, language)
+                    )
+                    + "\n"
+                    + size_text(roster.size, roster.delegation.max_size)
+                )
+                if roster.head is not None:
+                    text += "\n" + _("Its head is {head}.").format(head=escape(roster.head.full_name or ""))
+        await message.answer(text)
+        if found is None and dialog_manager.has_context():
+            await dialog_manager.show(ShowMode.SEND)  # back to the question they were at
+
+    return router
+
+
+async def open_invitation(message: Message, token: str, manager: DialogManager) -> None:
+    """`/start inv_<token>`: register into the delegation, or join it when already registered."""
+    data = manager.middleware_data
+    delegations: DelegationService = data["delegations"]
+    registrations: RegistrationService = data["registrations"]
+    event: Event = data["conference"]
+    delegation = await delegations.by_token(token)
+    if delegation is None:
+        await answer_invalid_link(message, manager)
+        return
+    language = current_language()
+    name = delegation_name(delegation, language)
+    registration = await registrations.get_active(message.from_user.id)
+    if registration is not None:
+        if registration.delegation_id == delegation.id:
+            await message.answer(
+                _("You are already a member of the delegation of {name}. Send /delegation to see it.").format(
+                    name=name
+                )
+            )
+        elif registration.delegation_id is not None:
+            await message.answer(
+                _(
+                    "You are registered with another delegation. To move to the delegation of {name}, "
+                    "please write to {email}."
+                ).format(name=name, email=escape(event.contact_email))
+            )
+        else:
+            await join_delegation(message.bot, data, registration, delegation.id)
+        return
+    clock: Clock = data["clock"]
+    if registration_window(event, clock.now()) is Window.CLOSED:
+        await begin_registration(message, manager)  # says that registration is closed
+        return
+    roster = await delegations.roster(delegation.id)
+    if roster.full:
+        await message.answer(
+            _(
+                "The delegation of {name} is already complete ({max_size} members). If you should be part "
+                "of it, please ask its head or write to {email}. You can still register on your own with /start."
+            ).format(name=name, max_size=delegation.max_size, email=escape(event.contact_email))
+        )
+        return
+    intro = "👥 " + _(
+        "You are invited to join the delegation of {name}. Your party and country are filled in already."
+    ).format(name=name)
+    advice = balance_advice(event)
+    await message.answer(f"{intro}\n\n{advice}" if advice else intro)
+    prefill = {"organisation": delegation.party, "country": delegation.country}
+    context = manager.current_context() if manager.has_context() else None
+    if context is not None and context.state.group is RegistrationSG:
+        # Registering already: the answers so far are kept, the delegation's are filled in.
+        context.dialog_data.setdefault("answers", {}).update(prefill)
+        context.dialog_data.update(delegation_id=delegation.id, prefilled=list(PREFILLED))
+        await manager.show(ShowMode.SEND)
+        return
+    await begin_registration(
+        message,
+        manager,
+        {"answers": prefill, "prefilled": list(PREFILLED), "delegation_id": delegation.id},
+    )

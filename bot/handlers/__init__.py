@@ -1,1 +1,0 @@
-"""Routers per audience; dialogues live in `bot.dialogs`."""

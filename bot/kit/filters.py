@@ -1,0 +1,58 @@
+"""Filters: magic filters checked in the event loop, and access filters for staff and admins.
+
+A user who fails the access filters falls through to the delegate routers, where a staff command
+gets the same answer as any unknown command: nothing tells them the command exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F
+from aiogram.filters import BaseFilter, Filter
+from aiogram.types import TelegramObject, User
+from magic_filter import MagicFilter
+
+from bot.core.access import StaffService
+
+
+class Inline(Filter):
+    """A magic filter (`F...`) checked in the event loop.
+
+    aiogram runs a filter that is a plain callable, `F` included, in a worker thread
+    (`asyncio.to_thread`): for router filters checked on every update, the thread hops and their
+    queue were a large part of each update's time under load (bench/dialogue.py).
+    tests/test_filters.py checks that no filter or handler of the bot runs in a thread.
+    """
+
+    def __init__(self, magic: MagicFilter):
+        self._magic = magic
+
+    async def __call__(self, event: TelegramObject) -> Any:
+        return self._magic.resolve(event)
+
+
+PRIVATE_CHAT = Inline(F.chat.type == "private")
+PRIVATE_CHAT_BUTTON = Inline(F.message.chat.type == "private")
+
+
+class StaffOnly(BaseFilter):
+    async def __call__(
+        self,
+        _event: TelegramObject,
+        event_from_user: User | None,
+        staff: StaffService,
+        is_staff: bool | None = None,
+    ) -> bool:
+        if event_from_user is None:
+            return False
+        if is_staff is not None:  # looked up once for the update by LanguageMiddleware
+            return is_staff
+        return await staff.is_staff(event_from_user.id)
+
+
+class AdminOnly(BaseFilter):
+    async def __call__(
+        self, _event: TelegramObject, event_from_user: User | None, staff: StaffService
+    ) -> bool:
+        return event_from_user is not None and staff.is_admin(event_from_user.id)

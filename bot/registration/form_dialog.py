@@ -1,0 +1,713 @@
+"""The registration dialogue: one question per window, a review screen, confirm.
+
+Answers live in `dialog_data["answers"]` (JSON-safe, so they survive a restart in the dialogue
+storage) until confirmed. The same dialogue changes an existing registration: it is then started
+at the review screen with the stored answers and `registration_id`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from functools import cache
+from html import escape
+from typing import Any
+
+from aiogram.enums import ContentType
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import Button, Group, Multiselect, Row, Select
+from aiogram_dialog.widgets.kbd.request import RequestContact
+from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
+from aiogram_dialog.widgets.text import Format
+from babel.dates import format_interval
+
+from bot.broadcasts.audiences import AudienceService
+from bot.core import input_checks as parse
+from bot.core.clock import Clock
+from bot.core.crypto import PassportCipher
+from bot.core.event import Event, localized
+from bot.core.i18n import (
+    N_,
+    babel_locale,
+    country_name,
+    fmt_date,
+    get_i18n,
+    search_countries,
+    supported_languages,
+)
+from bot.core.i18n import gettext as _
+from bot.core.input_checks import InvalidAnswer
+from bot.core.users import UserService
+from bot.delegations.membership import join_delegation
+from bot.kit.widgets import (
+    UNEXPECTED_INPUT,
+    T,
+    answer_taking_keyboard_away,
+    choices,
+    current_language,
+    language_choices,
+    say_invalid,
+)
+from bot.registration.service import (
+    Answers,
+    RegistrationClosed,
+    RegistrationService,
+    registration_window,
+)
+from bot.registration.service import (
+    Window as RegistrationWindow,
+)
+from bot.registration.summary import FIELD_LABELS, GENDER_LABELS, render_answers
+from bot.registration.tickets import send_ticket
+from bot.states import MyRegistrationSG, RegistrationSG
+
+log = logging.getLogger(__name__)
+S = RegistrationSG
+
+# The question asked at each state, and the answer that state fills in.
+FLOW: tuple[tuple[Any, str], ...] = (
+    (S.language, "language"),
+    (S.consent, "consent_at"),
+    (S.full_name, "full_name"),
+    (S.gender, "gender"),
+    (S.country, "country"),
+    (S.organisation, "organisation"),
+    (S.position, "position"),
+    (S.role, "role"),
+    (S.email, "email"),
+    (S.phone, "phone"),
+    (S.arrival_date, "arrival_date"),
+    (S.arrival_time, "arrival_time"),
+    (S.arrival_flight, "arrival_flight"),
+    (S.departure_date, "departure_date"),
+    (S.departure_time, "departure_time"),
+    (S.departure_flight, "departure_flight"),
+    (S.hotel, "hotel_needed"),
+    (S.visa, "visa_needed"),
+    (S.nationality, "nationality"),
+    (S.passport, "passport_number"),
+    (S.dietary, "dietary"),
+    (S.accessibility, "accessibility"),
+)
+STATES = tuple(state for state, _key in FLOW)
+
+# Review field -> the state that asks it.
+FIELD_STATES = {
+    "language": S.language,
+    "full_name": S.full_name,
+    "gender": S.gender,
+    "country": S.country,
+    "organisation": S.organisation,
+    "position": S.position,
+    "role": S.role,
+    "email": S.email,
+    "phone": S.phone,
+    "arrival": S.arrival_date,
+    "departure": S.departure_date,
+    "hotel_needed": S.hotel,
+    "visa_needed": S.visa,
+    "dietary": S.dietary,
+    "accessibility": S.accessibility,
+}
+
+
+def _skipped(state: Any, answers: dict[str, Any]) -> bool:
+    if state in (S.arrival_time, S.arrival_flight):
+        return not answers.get("arrival_date")
+    if state in (S.departure_time, S.departure_flight):
+        return not answers.get("departure_date")
+    if state in (S.nationality, S.passport):
+        return not answers.get("visa_needed")
+    return False
+
+
+# Answers that depend on an earlier one and have no valid "none": asked whenever they apply.
+_NEEDS_VALUE = frozenset({"arrival_time", "departure_time", "nationality", "passport_number"})
+
+
+def _missing(state: Any, key: str, answers: dict[str, Any]) -> bool:
+    return not _skipped(state, answers) and (
+        key not in answers or (answers[key] is None and key in _NEEDS_VALUE)
+    )
+
+
+def _answers(manager: DialogManager) -> dict[str, Any]:
+    return manager.dialog_data.setdefault("answers", {})
+
+
+async def _advance(manager: DialogManager) -> None:
+    """Next unanswered question; once the review was reached, back to it after each change."""
+    answers = _answers(manager)
+    editing = manager.dialog_data.get("editing", False)
+    # Answers given by an invitation (party and country of a delegation) are not asked again.
+    prefilled = manager.dialog_data.get("prefilled", ())
+    index = STATES.index(manager.current_context().state)
+    for state, key in FLOW[index + 1 :]:
+        if _skipped(state, answers) or ((editing or key in prefilled) and not _missing(state, key, answers)):
+            continue
+        await manager.switch_to(state)
+        return
+    manager.dialog_data["editing"] = True
+    await manager.switch_to(S.review)
+
+
+async def _remember(manager: DialogManager, **values: Any) -> None:
+    _answers(manager).update(values)
+    await _advance(manager)
+
+
+async def _go_back(_event: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    if manager.dialog_data.get("editing"):
+        await manager.switch_to(S.review)
+        return
+    answers = _answers(manager)
+    index = STATES.index(manager.current_context().state)
+    for state in reversed(STATES[:index]):
+        if not _skipped(state, answers):
+            await manager.switch_to(state)
+            return
+
+
+BACK = Button(T(N_("⬅️ Back")), id="back", on_click=_go_back)
+
+
+def _text_step(state: Any, prompt: str, on_text, *widgets: Any, getter=None, markup_factory=None) -> Window:
+    """A window answered by typing; `on_text` parses the text and stores the answer."""
+
+    async def _on_success(message: Message, widget: TextInput, manager: DialogManager, text: str) -> None:
+        # TextInput keeps the raw text in the stored widget data: only the parsed answer is kept
+        # (a passport number would otherwise sit there in clear).
+        manager.current_context().widget_data.pop(widget.widget_id, None)
+        try:
+            await on_text(message, manager, text)
+        except InvalidAnswer as error:
+            await say_invalid(message, manager, error)
+
+    extra = {"markup_factory": markup_factory} if markup_factory else {}
+    return Window(
+        T(prompt),
+        TextInput(id="text", on_success=_on_success),
+        *widgets,
+        BACK,
+        UNEXPECTED_INPUT,
+        state=state,
+        getter=getter,
+        **extra,
+    )
+
+
+def _choice_step(state: Any, prompt: str, keyboard: Any, getter=None) -> Window:
+    """A window answered with buttons."""
+    return Window(T(prompt), keyboard, BACK, UNEXPECTED_INPUT, state=state, getter=getter)
+
+
+def _store(key: str, parser):
+    async def _on_text(_message: Message, manager: DialogManager, text: str) -> None:
+        await _remember(manager, **{key: parser(text)})
+
+    return _on_text
+
+
+async def _store_passport(_message: Message, manager: DialogManager, text: str) -> None:
+    """Encrypted from the start: the dialogue data is stored too (bot/core/crypto.py)."""
+    passports: PassportCipher = manager.middleware_data["passports"]
+    await _remember(manager, passport_number=passports.encrypt(parse.parse_passport(text)))
+
+
+# --- language and consent ---------------------------------------------------------------
+
+
+async def _language_getter(conference: Event, **_kw) -> dict:
+    language = current_language()
+    return {
+        "languages": language_choices(),
+        "event_name": escape(localized(conference.name, language)),
+        "dates": escape(_event_dates(conference, language)),
+        "city": escape(localized(conference.city, language)),
+        "deadline": fmt_date(conference.registration_deadline.date(), language, "long"),
+    }
+
+
+def _event_dates(event: Event, language: str) -> str:
+    return _date_interval(event.starts_on, event.ends_on, language)
+
+
+@cache  # shown on the first window of every registration
+def _date_interval(starts_on: date, ends_on: date, language: str) -> str:
+    return format_interval(starts_on, ends_on, "yMMMd", locale=babel_locale(language))
+
+
+async def _on_language(_callback: CallbackQuery, _widget: Select, manager: DialogManager, code: str) -> None:
+    if code not in supported_languages():
+        return
+    users: UserService = manager.middleware_data["users"]
+    await users.set_language(manager.event.from_user.id, code)
+    get_i18n().current_locale = code
+    await _remember(manager, language=code)
+
+
+async def _consent_getter(conference: Event, **_kw) -> dict:
+    return {"notice": escape(localized(conference.privacy.notice, current_language()))}
+
+
+async def _on_consent(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    event: Event = manager.middleware_data["conference"]
+    clock: Clock = manager.middleware_data["clock"]
+    await _remember(manager, consent_version=event.privacy.version, consent_at=clock.now().isoformat())
+
+
+async def _on_decline(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    event: Event = manager.middleware_data["conference"]
+    await callback.message.answer(
+        _(
+            "Without your consent we cannot register you. If you have questions about your data, "
+            "write to {email}. You can change your mind at any time with /start."
+        ).format(email=escape(event.contact_email))
+    )
+    audiences: AudienceService = manager.middleware_data["audiences"]
+    await audiences.registration_declined(callback.from_user.id)
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+
+
+# --- choices ------------------------------------------------------------------------------
+
+
+async def _gender_getter(**_kw) -> dict:
+    return {"genders": [(key, _(label)) for key, label in GENDER_LABELS.items()]}
+
+
+async def _on_gender(_c: CallbackQuery, _w: Select, manager: DialogManager, gender: str) -> None:
+    if gender in GENDER_LABELS:
+        await _remember(manager, gender=gender)
+
+
+def _country_step(state: Any, key: str, prompt: str) -> Window:
+    """Usual countries as buttons; typing part of a name (local language or English) lists matches."""
+    matches_key = f"{key}_matches"
+
+    async def _getter(dialog_manager: DialogManager, conference: Event, **_kw) -> dict:
+        language = current_language()
+        matches = dialog_manager.dialog_data.get(matches_key)
+        countries = [(code, country_name(code, language)) for code in matches or conference.usual_countries]
+        if not matches:  # search results stay best first; the usual list reads alphabetically
+            countries.sort(key=lambda country: country[1])
+        return {"countries": countries, "searching": bool(matches)}
+
+    async def _on_text(_message: Message, manager: DialogManager, text: str) -> None:
+        query = parse.clean_text(text)[:60]
+        codes = search_countries(query, current_language())
+        if not codes:
+            raise InvalidAnswer(
+                N_("I found no country called “{query}”. Try another spelling, or its English name."),
+                query=query,
+            )
+        manager.dialog_data[matches_key] = codes
+
+    async def _on_pick(_c: CallbackQuery, _w: Select, manager: DialogManager, code: str) -> None:
+        if len(code) == 2 and code.isalpha() and code.isupper():
+            manager.dialog_data.pop(matches_key, None)
+            await _remember(manager, **{key: code})
+
+    async def _show_usual(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+        manager.dialog_data.pop(matches_key, None)
+
+    return _text_step(
+        state,
+        prompt,
+        _on_text,
+        choices("c", "countries", _on_pick),
+        Button(T(N_("🌏 Back to the country list")), id="usual", on_click=_show_usual, when="searching"),
+        getter=_getter,
+    )
+
+
+async def _role_getter(conference: Event, **_kw) -> dict:
+    return {"roles": [(role.id, localized(role.label, current_language())) for role in conference.roles]}
+
+
+async def _on_role(_c: CallbackQuery, _w: Select, manager: DialogManager, role: str) -> None:
+    if manager.middleware_data["conference"].role(role):
+        await _remember(manager, role=role)
+
+
+# --- phone ---------------------------------------------------------------------------------
+
+
+async def _store_phone(message: Message, manager: DialogManager, raw: str) -> None:
+    phone = parse.parse_phone(raw, _answers(manager).get("country"))
+    await answer_taking_keyboard_away(message, manager, _("📱 Saved: {phone}").format(phone=phone))
+    await _remember(manager, phone=phone)
+
+
+async def _on_contact(message: Message, _w: MessageInput, manager: DialogManager) -> None:
+    try:
+        await _store_phone(message, manager, message.contact.phone_number)
+    except InvalidAnswer as error:
+        await say_invalid(message, manager, error)
+
+
+async def _on_phone_text(message: Message, manager: DialogManager, text: str) -> None:
+    await _store_phone(message, manager, text)
+
+
+# --- travel --------------------------------------------------------------------------------
+
+
+def _travel_steps(prefix: str) -> list[Window]:
+    date_state, time_state, flight_state = (
+        getattr(S, f"{prefix}_{part}") for part in ("date", "time", "flight")
+    )
+    arriving = prefix == "arrival"
+
+    def _choices(event: Event) -> list[date]:
+        if arriving:
+            return [event.starts_on - timedelta(days=days) for days in range(3, -1, -1)]
+        return [event.ends_on + timedelta(days=days) for days in range(4)]
+
+    async def _date_getter(conference: Event, **_kw) -> dict:
+        language = current_language()
+        return {"days": [(day.isoformat(), fmt_date(day, language, "MMMEd")) for day in _choices(conference)]}
+
+    async def _store_date(manager: DialogManager, day: date | None) -> None:
+        answers = _answers(manager)
+        arrival = answers.get("arrival_date")
+        if day is not None and not arriving and arrival and day < date.fromisoformat(arrival):
+            raise InvalidAnswer(
+                N_("Your departure must be on or after your arrival ({arrival})."),
+                arrival=date.fromisoformat(arrival),
+            )
+        if day is None or answers.get(f"{prefix}_date") is None:
+            # No transfer, or a first date: time and flight are asked afresh.
+            answers.pop(f"{prefix}_time", None)
+            answers.pop(f"{prefix}_flight", None)
+        answers[f"{prefix}_date"] = day.isoformat() if day else None
+        await _advance(manager)
+
+    async def _on_day(callback: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return  # forged button data: the question is shown again
+        try:
+            await _store_date(manager, day)
+        except InvalidAnswer as error:
+            await say_invalid(callback.message, manager, error)
+
+    async def _on_typed(_message: Message, manager: DialogManager, text: str) -> None:
+        event: Event = manager.middleware_data["conference"]
+        earliest, latest = parse.travel_window(event.starts_on, event.ends_on)
+        await _store_date(manager, parse.parse_date(text, earliest, latest))
+
+    async def _no_transfer(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+        await _store_date(manager, None)
+
+    async def _no_flight(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+        await _remember(manager, **{f"{prefix}_flight": None})
+
+    async def _on_time(_message: Message, manager: DialogManager, text: str) -> None:
+        await _remember(manager, **{f"{prefix}_time": parse.parse_time(text).strftime("%H:%M")})
+
+    return [
+        _text_step(
+            date_state,
+            N_(
+                "✈️ On which day do you <b>arrive</b> in {city}? Pick a day or type a date (day/month). "
+                "We use it to meet you at the airport."
+            )
+            if arriving
+            else N_("🛫 On which day do you <b>leave</b>? Pick a day or type a date (day/month)."),
+            _on_typed,
+            choices("d", "days", _on_day),
+            Button(T(N_("🚫 No airport transfer needed")), id="none", on_click=_no_transfer),
+            getter=_date_getter,
+        ),
+        _text_step(
+            time_state,
+            N_("🕑 At what time does your flight land? Local time in {city}, for example 14:35.")
+            if arriving
+            else N_("🕑 At what time does your flight leave? Local time in {city}, for example 18:50."),
+            _on_time,
+        ),
+        _text_step(
+            flight_state,
+            N_("What is the flight number? For example PR 431."),
+            _store(f"{prefix}_flight", parse.parse_flight),
+            Button(T(N_("I don't know yet")), id="unknown", on_click=_no_flight),
+        ),
+    ]
+
+
+# --- yes / no ------------------------------------------------------------------------------
+
+
+def _yes_no_step(state: Any, key: str, prompt: str) -> Window:
+    async def _yes(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+        await _remember(manager, **{key: True})
+
+    async def _no(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+        await _remember(manager, **{key: False})
+
+    return _choice_step(
+        state,
+        prompt,
+        Row(Button(T(N_("Yes")), id="yes", on_click=_yes), Button(T(N_("No")), id="no", on_click=_no)),
+    )
+
+
+# --- needs ---------------------------------------------------------------------------------
+
+
+async def _dietary_getter(conference: Event, **_kw) -> dict:
+    language = current_language()
+    return {
+        "diets": [(option.id, localized(option.label, language)) for option in conference.dietary_options]
+    }
+
+
+async def _on_dietary_text(_message: Message, manager: DialogManager, text: str) -> None:
+    await _remember(
+        manager, **_dietary_choice(manager), dietary_notes=parse.parse_free_text(text, parse.NOTE_MAX)
+    )
+
+
+async def _on_dietary_done(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    answers = _answers(manager)
+    await _remember(manager, **_dietary_choice(manager), dietary_notes=answers.get("dietary_notes"))
+
+
+def _dietary_choice(manager: DialogManager) -> dict[str, str | None]:
+    chosen = manager.find("diet").get_checked()
+    return {"dietary": ",".join(chosen) or None}
+
+
+async def _no_accessibility(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await _remember(manager, accessibility=None)
+
+
+# --- review and confirm --------------------------------------------------------------------
+
+
+async def _review_getter(
+    dialog_manager: DialogManager, conference: Event, passports: PassportCipher, **_kw
+) -> dict:
+    language = current_language()
+    # /language may have changed it since the first question.
+    _answers(dialog_manager)["language"] = language
+    return {
+        "summary": render_answers(passports.for_display(_answers(dialog_manager)), conference, language),
+        "fields": [(field, "✏️ " + _(label)) for field, label in FIELD_LABELS.items()],
+        "is_new": dialog_manager.dialog_data.get("registration_id") is None,
+        "is_change": dialog_manager.dialog_data.get("registration_id") is not None,
+    }
+
+
+async def _on_change(_c: CallbackQuery, _w: Select, manager: DialogManager, field: str) -> None:
+    if field in FIELD_STATES:
+        await manager.switch_to(FIELD_STATES[field])
+
+
+async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    registrations: RegistrationService = manager.middleware_data["registrations"]
+    clock: Clock = manager.middleware_data["clock"]
+    event: Event = manager.middleware_data["conference"]
+    now = clock.now()
+    answers = Answers.model_validate(_answers(manager))
+    registration_id = manager.dialog_data.get("registration_id")
+    delegation_id = manager.dialog_data.get("delegation_id")
+    try:
+        if registration_id is None:
+            registration, created = await registrations.register(callback.from_user.id, answers, now)
+        else:
+            registration, created = await registrations.update(registration_id, answers, now), False
+    except RegistrationClosed:
+        await callback.message.answer(_closed_text(event))
+        await manager.done(show_mode=ShowMode.NO_UPDATE)
+        return
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    if registration_id is None and created:
+        log.info("registration stored", extra={"registration_id": registration.id})
+        await send_ticket(callback.bot, callback.message.chat.id, registration, event)
+        # Invited by a delegation's link, or registering again after withdrawing from one.
+        delegation_id = delegation_id or registration.delegation_id
+        if delegation_id is not None:
+            await join_delegation(callback.bot, manager.middleware_data, registration, delegation_id)
+    elif registration_id is not None:
+        await callback.message.answer(_("✅ Your changes are saved."))
+    await manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+async def _common_getter(conference: Event, **_kw) -> dict:
+    return {"city": escape(localized(conference.city, current_language()))}
+
+
+async def _on_start(start_data: dict | None, manager: DialogManager) -> None:
+    manager.dialog_data.update(start_data or {})
+
+
+def registration_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            T(
+                N_(
+                    "👋 Welcome! This bot registers you for <b>{event_name}</b>, {dates}, {city}.\n"
+                    "Registration is open until {deadline}.\n\nPlease choose your language:"
+                )
+            ),
+            choices("lang", "languages", _on_language),
+            UNEXPECTED_INPUT,
+            state=S.language,
+            getter=_language_getter,
+        ),
+        Window(
+            T(N_("🔒 <b>Your data</b>\n\n{notice}\n\nDo you agree?")),
+            Row(
+                Button(T(N_("✅ I agree")), id="agree", on_click=_on_consent),
+                Button(T(N_("✖️ I do not agree")), id="decline", on_click=_on_decline),
+            ),
+            BACK,
+            UNEXPECTED_INPUT,
+            state=S.consent,
+            getter=_consent_getter,
+        ),
+        _text_step(
+            S.full_name,
+            N_("What is your <b>full name</b>, exactly as written in your passport?"),
+            _store("full_name", parse.parse_name),
+        ),
+        _choice_step(
+            S.gender,
+            N_(
+                "What is your <b>gender</b>? The organisers aim for delegations balanced between women and men."
+            ),
+            choices("g", "genders", _on_gender),
+            getter=_gender_getter,
+        ),
+        _country_step(
+            S.country,
+            "country",
+            N_("Which <b>country</b> do you come from? Pick it below or type its name."),
+        ),
+        _text_step(
+            S.organisation,
+            N_("Which <b>party or organisation</b> do you represent?"),
+            _store("organisation", parse.parse_free_text),
+        ),
+        _text_step(
+            S.position,
+            N_(
+                "What is your <b>position</b> in your party or organisation? For example: International Secretary."
+            ),
+            _store("position", parse.parse_free_text),
+        ),
+        _choice_step(
+            S.role, N_("How will you take part?"), choices("r", "roles", _on_role), getter=_role_getter
+        ),
+        _text_step(
+            S.email,
+            N_("What is your <b>email address</b>? We send the programme and practical information there."),
+            _store("email", parse.parse_email),
+        ),
+        _text_step(
+            S.phone,
+            N_(
+                "What is your <b>mobile phone number</b>? Press the button below to share it, or type it "
+                "with the country code."
+            ),
+            _on_phone_text,
+            RequestContact(T(N_("📱 Share my phone number"))),
+            MessageInput(_on_contact, content_types=[ContentType.CONTACT]),
+            markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
+        ),
+        *_travel_steps("arrival"),
+        *_travel_steps("departure"),
+        _yes_no_step(S.hotel, "hotel_needed", N_("🏨 Do you need a hotel room booked by the organisers?")),
+        _yes_no_step(S.visa, "visa_needed", N_("🛂 Do you need an invitation letter for your visa?")),
+        _country_step(
+            S.nationality,
+            "nationality",
+            N_(
+                "For the visa letter: what is your <b>nationality</b>? Pick your country below or type its name."
+            ),
+        ),
+        _text_step(
+            S.passport,
+            N_("For the visa letter: what is your <b>passport number</b>?"),
+            _store_passport,
+        ),
+        _text_step(
+            S.dietary,
+            N_(
+                "🍽 Do you have <b>dietary needs</b>? Tick all that apply, then press Done. For anything else, type it in a message (your ticks are kept)."
+            ),
+            _on_dietary_text,
+            Group(
+                Multiselect(
+                    Format("✅ {item[1]}"),
+                    Format("{item[1]}"),
+                    id="diet",
+                    item_id_getter=lambda d: d[0],
+                    items="diets",
+                ),
+                width=2,
+            ),
+            Button(T(N_("Done")), id="done", on_click=_on_dietary_done),
+            getter=_dietary_getter,
+        ),
+        _text_step(
+            S.accessibility,
+            N_(
+                "♿ Do you have <b>accessibility needs</b> we should prepare for? Type them, or press the button."
+            ),
+            _store("accessibility", lambda text: parse.parse_free_text(text, parse.NOTE_MAX)),
+            Button(T(N_("No special needs")), id="none", on_click=_no_accessibility),
+        ),
+        Window(
+            T(
+                N_("📋 <b>Please check your answers</b>\n\n{summary}\n\nTap an item to change it."),
+                when="is_new",
+            ),
+            T(N_("📋 <b>Your registration</b>\n\n{summary}\n\nTap an item to change it."), when="is_change"),
+            choices("f", "fields", _on_change),
+            Button(T(N_("✅ Confirm my registration")), id="confirm", on_click=_on_confirm, when="is_new"),
+            Button(T(N_("✅ Save changes")), id="save", on_click=_on_confirm, when="is_change"),
+            UNEXPECTED_INPUT,
+            state=S.review,
+            getter=_review_getter,
+        ),
+        on_start=_on_start,
+        getter=_common_getter,
+    )
+
+
+async def begin_registration(
+    message: Message, manager: DialogManager, data: dict[str, Any] | None = None
+) -> None:
+    """Start a new registration, or say politely that registration is closed.
+
+    `data` starts the dialogue with answers already given and the keys of `dialog_data` that go
+    with them (an invitation to a delegation gives `answers`, `prefilled` and `delegation_id`).
+    """
+    event: Event = manager.middleware_data["conference"]
+    clock: Clock = manager.middleware_data["clock"]
+    if registration_window(event, clock.now()) is RegistrationWindow.CLOSED:
+        await message.answer(_closed_text(event))
+        return
+    # Remembered for the "unfinished registrations" audience and the deadline reminders.
+    audiences: AudienceService = manager.middleware_data["audiences"]
+    # The chat, not `manager.event`: from a stale button that is an error event without a user.
+    await audiences.registration_started(message.chat.id, current_language(), clock.now())
+    await manager.start(
+        S.language, data={"answers": {}, **(data or {})}, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
+    )
+
+
+def _closed_text(event: Event) -> str:
+    return _(
+        "Registration for {event_name} closed on {deadline}. If you still wish to take part, please write to {email}."
+    ).format(
+        event_name=escape(localized(event.name, current_language())),
+        deadline=fmt_date(event.registration_deadline.date(), current_language(), "long"),
+        email=escape(event.contact_email),
+    )

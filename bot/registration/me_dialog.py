@@ -1,0 +1,124 @@
+"""/me: the delegate's registration, with change and withdraw."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.types import CallbackQuery, User
+from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
+
+from bot.core.clock import Clock
+from bot.core.event import Event
+from bot.core.i18n import N_, fmt_date
+from bot.core.i18n import gettext as _
+from bot.core.models import RegistrationStatus
+from bot.kit.widgets import UNEXPECTED_INPUT, T, current_language
+from bot.registration.form_dialog import begin_registration
+from bot.registration.service import RegistrationService, answers_of, changes_open
+from bot.registration.summary import render_answers
+from bot.registration.tickets import send_ticket
+from bot.states import MyRegistrationSG, RegistrationSG
+
+STATUS_LABELS = {
+    RegistrationStatus.REGISTERED: N_("registered"),
+    RegistrationStatus.PENDING: N_("pending: received after the deadline, the organisers will confirm"),
+    RegistrationStatus.WITHDRAWN: N_("withdrawn"),
+}
+
+
+async def _view_getter(
+    event_from_user: User, registrations: RegistrationService, conference: Event, clock: Clock, **_kw
+) -> dict:
+    registration = await registrations.get_active(event_from_user.id)
+    language = current_language()
+    if registration is None:
+        return {"registered": False, "can_change": False, "closed": False}
+    can_change = changes_open(conference, clock.now())
+    return {
+        "registered": True,
+        "code": registration.code,
+        "status": _(STATUS_LABELS[registration.status]),
+        "summary": render_answers(
+            registrations.passports.for_display(answers_of(registration)), conference, language
+        ),
+        "can_change": can_change,
+        "closed": not can_change,
+        "changes_deadline": fmt_date(conference.changes_deadline.date(), language, "long"),
+        "email": escape(conference.contact_email),
+    }
+
+
+async def _change(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    registrations: RegistrationService = manager.middleware_data["registrations"]
+    clock: Clock = manager.middleware_data["clock"]
+    registration = await registrations.get_active(callback.from_user.id)
+    if registration is None or not changes_open(registrations.event, clock.now()):
+        return  # the view is shown again with what is possible now
+    await manager.start(
+        RegistrationSG.review,
+        data={"answers": answers_of(registration), "registration_id": registration.id, "editing": True},
+    )
+
+
+async def _show_ticket(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    registrations: RegistrationService = manager.middleware_data["registrations"]
+    registration = await registrations.get_active(callback.from_user.id)
+    if registration is not None:
+        await send_ticket(callback.bot, callback.message.chat.id, registration, registrations.event)
+        manager.show_mode = ShowMode.SEND
+
+
+async def _withdraw(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    registrations: RegistrationService = manager.middleware_data["registrations"]
+    clock: Clock = manager.middleware_data["clock"]
+    if await registrations.withdraw(callback.from_user.id, clock.now()):
+        await callback.message.answer(
+            _("Your registration is withdrawn. If you change your mind, send /start to register again.")
+        )
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+
+
+async def _register(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await begin_registration(callback.message, manager)
+
+
+def my_registration_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            T(N_("🎫 <b>Your registration</b> {code} ({status})\n\n{summary}"), when="registered"),
+            T(N_("\nYou can change your answers until {changes_deadline}."), when="can_change"),
+            T(N_("\nChanges are closed. Please write to {email} if something is wrong."), when="closed"),
+            T(N_("You are not registered."), when=lambda data, _w, _m: not data["registered"]),
+            Button(T(N_("✏️ Change my answers")), id="change", on_click=_change, when="can_change"),
+            Button(T(N_("🔳 Show my QR code")), id="qr", on_click=_show_ticket, when="registered"),
+            SwitchTo(
+                T(N_("🗑 Withdraw my registration")),
+                id="withdraw",
+                state=MyRegistrationSG.withdraw,
+                when="registered",
+            ),
+            Button(
+                T(N_("📝 Register")),
+                id="register",
+                on_click=_register,
+                when=lambda data, _w, _m: not data["registered"],
+            ),
+            UNEXPECTED_INPUT,
+            state=MyRegistrationSG.view,
+            getter=_view_getter,
+        ),
+        Window(
+            T(
+                N_(
+                    "Do you really want to withdraw your registration? The organisers will no longer expect you."
+                )
+            ),
+            Row(
+                Button(T(N_("Yes, withdraw")), id="yes", on_click=_withdraw),
+                SwitchTo(T(N_("No, keep it")), id="no", state=MyRegistrationSG.view),
+            ),
+            UNEXPECTED_INPUT,
+            state=MyRegistrationSG.withdraw,
+        ),
+    )

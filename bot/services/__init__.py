@@ -1,1 +1,0 @@
-"""Business rules, independent of Telegram: tested directly against SQLite and PostgreSQL."""

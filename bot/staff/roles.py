@@ -1,0 +1,271 @@
+"""/staff (admins): who is staff, grant the role, revoke it.
+
+A new staff member is picked with Telegram's own user picker (a reply-keyboard button), by
+forwarding a message they wrote, or by typing their user id. They must have started the bot: the
+grant is made only once the bot could write to them (that message tells them what they can do).
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+from typing import Any
+
+from aiogram import F
+from aiogram.enums import ContentType
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import (
+    CallbackQuery,
+    KeyboardButton,
+    KeyboardButtonRequestUsers,
+    Message,
+    MessageOriginUser,
+    User,
+)
+from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog.api.internal import RawKeyboard, TextWidget
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import Button, Cancel, Keyboard, Row, Select, SwitchTo
+from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
+
+from bot.core.access import StaffService
+from bot.core.event import Event, localized
+from bot.core.i18n import N_, get_i18n
+from bot.core.i18n import gettext as _
+from bot.core.input_checks import InvalidAnswer
+from bot.core.users import UserService
+from bot.kit.filters import Inline, StaffOnly
+from bot.kit.menus import CommandMenus
+from bot.kit.widgets import (
+    UNEXPECTED_INPUT,
+    T,
+    answer_taking_keyboard_away,
+    choices,
+    current_language,
+    say_invalid,
+)
+from bot.registration.service import RegistrationService
+from bot.staff.views import staff_link
+from bot.states import StaffSG
+
+log = logging.getLogger(__name__)
+PICK_REQUEST_ID = 1
+
+
+class RequestUser(Keyboard):
+    """A reply-keyboard button that opens Telegram's user picker (the bot gets a `users_shared`)."""
+
+    def __init__(self, text: TextWidget, request_id: int):
+        super().__init__()
+        self.text = text
+        self.request_id = request_id
+
+    async def _render_keyboard(self, data: dict, manager: DialogManager) -> RawKeyboard:
+        request = KeyboardButtonRequestUsers(
+            request_id=self.request_id, user_is_bot=False, request_name=True, max_quantity=1
+        )
+        return [[KeyboardButton(text=await self.text.render_text(data, manager), request_users=request)]]
+
+
+async def names_of(registrations: RegistrationService, user_ids: list[int]) -> dict[int, str]:
+    """Staff members known by their registration (staff are few: one lookup each)."""
+    names = {}
+    for user_id in user_ids:
+        registration = await registrations.get_active(user_id)
+        if registration is not None and registration.full_name:
+            names[user_id] = registration.full_name
+    return names
+
+
+async def _list_getter(
+    event_from_user: User, staff: StaffService, registrations: RegistrationService, **_kw
+) -> dict:
+    # From the handler data: the event is an ErrorEvent when the window is shown again after one.
+    viewer = event_from_user.id
+    everyone = await staff.staff_ids()
+    names = await names_of(registrations, everyone)
+    granted = [user_id for user_id in everyone if not staff.is_admin(user_id)]
+    return {
+        "admins": ", ".join(staff_link(u, names.get(u), viewer) for u in sorted(staff.admin_ids)),
+        "staff": ", ".join(staff_link(u, names.get(u), viewer) for u in granted) or _("nobody yet"),
+        "granted": [(str(u), "✖️ " + (names.get(u) or f"#{u}")[:40]) for u in granted],
+    }
+
+
+async def _pick_revoke(_c: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
+    if value.isdigit():
+        manager.dialog_data["revoke"] = int(value)
+        await manager.switch_to(StaffSG.revoke)
+
+
+async def _revoke_getter(
+    dialog_manager: DialogManager, event_from_user: User, registrations: RegistrationService, **_kw
+) -> dict:
+    user_id = dialog_manager.dialog_data.get("revoke", 0)
+    names = await names_of(registrations, [user_id])
+    return {"who": staff_link(user_id, names.get(user_id), event_from_user.id)}
+
+
+async def _revoke(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    data = manager.middleware_data
+    staff: StaffService = data["staff"]
+    user_id = manager.dialog_data.pop("revoke", None)
+    if user_id is not None and await staff.revoke(callback.from_user.id, user_id):
+        menus: CommandMenus = data["menus"]
+        await menus.refresh(callback.bot, user_id)
+        await _notify(callback.bot, data, user_id, N_("Your staff role for {event} has ended."))
+        await callback.answer(_("The staff role is revoked."))
+    await manager.switch_to(StaffSG.list)
+
+
+async def _notify(bot, data: dict[str, Any], user_id: int, msgid: str) -> bool:
+    """Tell a user in their own language; False when the bot cannot write to them."""
+    users: UserService = data["users"]
+    event: Event = data["conference"]
+    language = await users.language(user_id) or current_language()
+    menus: CommandMenus = data["menus"]
+    with get_i18n().use_locale(language):
+        text = _(msgid).format(
+            event=escape(localized(event.name, language)),
+            commands=" ".join(f"/{name}" for name, _label in menus.staff_commands),
+        )
+    try:
+        await bot.send_message(user_id, text)
+    except TelegramAPIError as error:
+        log.info("could not write to a user being granted or revoked: %s", type(error).__name__)
+        return False
+    return True
+
+
+async def _grant(message: Message, manager: DialogManager, user_id: int, name: str | None) -> None:
+    data = manager.middleware_data
+    staff: StaffService = data["staff"]
+    who = staff_link(user_id, name, message.from_user.id)
+    if user_id == message.bot.id:
+        await message.answer(_("That is me, the bot. Please pick a person."))
+        manager.show_mode = ShowMode.SEND
+        return
+    if await staff.is_staff(user_id):
+        await answer_taking_keyboard_away(message, manager, _("{who} is already staff.").format(who=who))
+        await manager.switch_to(StaffSG.list)
+        return
+    welcome = N_(
+        "🛡 You are now part of the staff for {event}. Your staff commands are in the menu: {commands}"
+    )
+    if not await _notify(message.bot, data, user_id, welcome):
+        await message.answer(
+            _(
+                "I cannot write to {who}: they have not started this bot yet (or blocked it). Ask them to "
+                "open the bot and press Start, then try again."
+            ).format(who=who)
+        )
+        manager.show_mode = ShowMode.SEND
+        return
+    await staff.grant(message.from_user.id, user_id)
+    menus: CommandMenus = data["menus"]
+    await menus.refresh(message.bot, user_id)
+    await answer_taking_keyboard_away(message, manager, _("✅ {who} is now staff.").format(who=who))
+    await manager.switch_to(StaffSG.list)
+
+
+async def _on_users_shared(message: Message, _w: MessageInput, manager: DialogManager) -> None:
+    shared = message.users_shared
+    if shared.request_id != PICK_REQUEST_ID or not shared.users:
+        return
+    user = shared.users[0]
+    name = " ".join(part for part in (user.first_name, user.last_name) if part) or None
+    await _grant(message, manager, user.user_id, name)
+
+
+async def _on_forward(message: Message, _w: MessageInput, manager: DialogManager) -> None:
+    origin = message.forward_origin
+    if isinstance(origin, MessageOriginUser) and not origin.sender_user.is_bot:
+        await _grant(message, manager, origin.sender_user.id, origin.sender_user.full_name)
+        return
+    await say_invalid(
+        message,
+        manager,
+        InvalidAnswer(
+            N_(
+                "This message does not show who wrote it (their privacy settings hide it). Please use the "
+                "button, or type their user id."
+            )
+        ),
+    )
+
+
+async def _on_user_id(message: Message, _w: TextInput, manager: DialogManager, text: str) -> None:
+    value = text.strip().lstrip("#")
+    if not value.isdigit() or not 0 < int(value) < 2**52:
+        await say_invalid(
+            message,
+            manager,
+            InvalidAnswer(
+                N_(
+                    "Please press the button, forward a message from the person, or type their user id (digits)."
+                )
+            ),
+        )
+        return
+    await _grant(message, manager, int(value), None)
+
+
+async def _leave_picker(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    # A reply-keyboard button: the keyboard is taken away with a message of its own.
+    await answer_taking_keyboard_away(callback.message, manager, _("No change."))
+    await manager.switch_to(StaffSG.list)
+
+
+def staff_dialog() -> Dialog:
+    return staff_only(
+        Dialog(
+            Window(
+                T(
+                    N_(
+                        "🛡 <b>Staff</b>\n\nOrganisers with full rights (ADMIN_IDS): {admins}\nStaff: {staff}\n\n"
+                        "Staff see headcounts, find delegates, export, check in and invite delegations. "
+                        "Tap ✖️ to revoke someone's role."
+                    )
+                ),
+                choices("r", "granted", _pick_revoke, width=1),
+                SwitchTo(T(N_("➕ Add a staff member")), id="add", state=StaffSG.add),
+                Cancel(T(N_("✖️ Close")), id="close"),
+                UNEXPECTED_INPUT,
+                state=StaffSG.list,
+                getter=_list_getter,
+            ),
+            Window(
+                T(
+                    N_(
+                        "Who should become staff? Press the button below to pick them from your chats, forward "
+                        "me a message they wrote, or type their Telegram user id. They must have started this bot."
+                    )
+                ),
+                RequestUser(T(N_("👤 Pick a person")), PICK_REQUEST_ID),
+                Button(T(N_("✖️ Cancel")), id="cancel", on_click=_leave_picker),
+                MessageInput(_on_users_shared, content_types=[ContentType.USERS_SHARED]),
+                MessageInput(_on_forward, filter=Inline(F.forward_origin)),
+                TextInput(id="uid", on_success=_on_user_id),
+                UNEXPECTED_INPUT,
+                state=StaffSG.add,
+                markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
+            ),
+            Window(
+                T(N_("Revoke the staff role of {who}? Their registration, if any, stays as it is.")),
+                Row(
+                    Button(T(N_("Yes, revoke")), id="yes", on_click=_revoke),
+                    SwitchTo(T(N_("No")), id="no", state=StaffSG.list),
+                ),
+                UNEXPECTED_INPUT,
+                state=StaffSG.revoke,
+                getter=_revoke_getter,
+            ),
+        )
+    )
+
+
+def staff_only(dialog: Dialog) -> Dialog:
+    """Only staff reach the dialogue (a role revoked meanwhile ends its use)."""
+    dialog.message.filter(StaffOnly())
+    dialog.callback_query.filter(StaffOnly())
+    return dialog

@@ -1,0 +1,340 @@
+"""What staff read: the headcount (text pages and chart panels), a delegate's card, delegations.
+
+Everything is HTML; values typed by delegates are escaped here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from html import escape
+
+from babel.dates import format_skeleton
+
+from bot.core.event import Event, GenderBalancePolicy, localized
+from bot.core.i18n import N_, babel_locale, country_name, fmt_time, language_name, ngettext
+from bot.core.i18n import gettext as _
+from bot.core.models import Delegation, Registration, RegistrationStatus
+from bot.delegations.service import Balance, Roster
+from bot.kit.charts import Panel
+from bot.registration.summary import GENDER_LABELS
+from bot.staff.export_service import STATUS_NAMES
+from bot.staff.headcount_service import Headcount
+
+# Telegram takes 4096 characters per message; the margin covers what the HTML tags turn into.
+MESSAGE_LIMIT = 3800
+TOP = 12  # longest lists (countries, delegations) show this many, then "N more"
+SEPARATOR = " · "
+STATUS_ORDER = (RegistrationStatus.REGISTERED, RegistrationStatus.PENDING, RegistrationStatus.WITHDRAWN)
+
+
+def flag(country: str | None) -> str:
+    """🇵🇭 for PH (regional indicator letters)."""
+    if not country or len(country) != 2 or not country.isalpha():
+        return ""
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in country.upper())
+
+
+def status_name(status: str) -> str:
+    return _(STATUS_NAMES[status]) if status in STATUS_NAMES else escape(status)
+
+
+def day_label(day: date, language: str) -> str:
+    return format_skeleton("MMMEd", day, locale=babel_locale(language))
+
+
+def moment_label(moment: datetime, event: Event, language: str) -> str:
+    local = moment.astimezone(event.tz)
+    locale = babel_locale(language)
+    return f"{format_skeleton('MMMd', local, locale=locale)}, {format_skeleton('Hm', local, locale=locale)}"
+
+
+def staff_link(user_id: int, name: str | None, viewer_id: int) -> str:
+    """A staff member as a tappable mention (their profile opens in Telegram)."""
+    label = _("you") if user_id == viewer_id else escape(name) if name else f"#{user_id}"
+    return f'<a href="tg://user?id={user_id}">{label}</a>'
+
+
+def balance_text(balance: Balance) -> str:
+    parts = [_("Women: {count}").format(count=balance.women), _("Men: {count}").format(count=balance.men)]
+    if balance.others:
+        parts.append(_("Other or not said: {count}").format(count=balance.others))
+    mark = "✅" if balance.balanced else "⚠️"
+    return f"{mark} " + SEPARATOR.join(parts)
+
+
+def delegation_name(delegation: Delegation, language: str) -> str:
+    country = escape(country_name(delegation.country, language))
+    return f"{flag(delegation.country)} {escape(delegation.party)} ({country})"
+
+
+def size_text(size: int, max_size: int | None) -> str:
+    if max_size is None:
+        return _("Members: {size}").format(size=size)
+    return _("Members: {size} of {max_size}").format(size=size, max_size=max_size)
+
+
+# --- a delegate's card ------------------------------------------------------------------------
+
+
+def delegate_card(
+    registration: Registration,
+    delegation: Delegation | None,
+    event: Event,
+    language: str,
+    checked_in_by: str | None = None,
+) -> str:
+    """Who they are and what they need; `checked_in_by` is the staff link when checked in."""
+    r = registration
+    role = event.role(r.role)
+    lines = [
+        f"👤 <b>{escape(r.full_name or '')}</b>{SEPARATOR}<code>{escape(r.code or '')}</code>",
+        _("Status: {status}").format(status=status_name(r.status))
+        + (" " + _("(waiting for a balanced delegation)") if r.held_for_balance else ""),
+        f"{flag(r.country)} {escape(country_name(r.country, language))}{SEPARATOR}{escape(r.organisation or '')}",
+    ]
+    if delegation is not None:
+        head = " 👑" if r.delegation_head else ""
+        lines.append(_("Delegation: {name}").format(name=delegation_name(delegation, language)) + head)
+    if role is not None:
+        lines.append(_("Participation: {role}").format(role=localized(role.label, language)))
+    lines.append(f"✉️ {escape(r.email or '')}{SEPARATOR}📞 {escape(r.phone or '')}")
+    lines.append("🍽 " + _dietary(r, event, language))
+    lines.append("♿ " + (escape(r.accessibility) if r.accessibility else _("no accessibility needs")))
+    if r.hotel_needed:
+        stay = [day_label(day, language) if day else "?" for day in (r.arrival_date, r.departure_date)]
+        lines.append("🏨 " + _("Hotel: yes") + f" ({' → '.join(stay)})")
+    else:
+        lines.append("🏨 " + _("Hotel: no"))
+    if r.arrival_date:
+        arrival = [day_label(r.arrival_date, language)]
+        if r.arrival_time:
+            arrival.append(r.arrival_time.strftime("%H:%M"))
+        if r.arrival_flight:
+            arrival.append(escape(r.arrival_flight))
+        lines.append("🛬 " + " ".join(arrival))
+    if r.visa_needed:
+        lines.append("🛂 " + _("Visa letter requested"))
+    if r.checked_in_at is not None:
+        lines.append(
+            "🎫 "
+            + _("Checked in {when} by {who}").format(
+                when=moment_label(r.checked_in_at, event, language), who=checked_in_by or "?"
+            )
+        )
+    return "\n".join(lines)
+
+
+def _dietary(registration: Registration, event: Event, language: str) -> str:
+    chosen = [option for option in (registration.dietary or "").split(",") if option]
+    labels = [localized(event.dietary(option).label, language) for option in chosen if event.dietary(option)]
+    if registration.dietary_notes:
+        labels.append(escape(registration.dietary_notes))
+    return ", ".join(labels) or _("no dietary needs")
+
+
+# --- headcount --------------------------------------------------------------------------------
+
+
+def _counts(items: list[tuple[str, int]], limit: int | None = None) -> str:
+    """`label count · label count`, labels escaped (they are plain text: chart labels too)."""
+    shown = items[:limit] if limit else items
+    text = SEPARATOR.join(f"{escape(label)} <b>{count}</b>" for label, count in shown)
+    hidden = items[len(shown) :]
+    if hidden:
+        text += SEPARATOR + ngettext("{count} more: {people}", "{count} more: {people}", len(hidden)).format(
+            count=len(hidden), people=sum(count for _label, count in hidden)
+        )
+    return text or "–"
+
+
+def _section(title: str, body: str) -> str:
+    return f"<b>{title}</b>\n{body}"
+
+
+def gender_items(headcount: Headcount) -> list[tuple[str, int]]:
+    return [(_(GENDER_LABELS[g]) if g in GENDER_LABELS else g, n) for g, n in headcount.genders]
+
+
+def country_items(headcount: Headcount, language: str) -> list[tuple[str, int]]:
+    return [(country_name(code, language), count) for code, count in headcount.countries]
+
+
+def role_items(headcount: Headcount, event: Event, language: str) -> list[tuple[str, int]]:
+    labels = {role.id: localized(role.label, language) for role in event.roles}
+    return [(labels.get(role, role), count) for role, count in headcount.roles]
+
+
+def language_items(headcount: Headcount, language: str) -> list[tuple[str, int]]:
+    return [(language_name(code, language), count) for code, count in headcount.languages]
+
+
+def _transfers(rows: list[tuple[date, int, int]], language: str) -> str:
+    days: dict[date, list[str]] = {}
+    for day, hour, count in rows:
+        at = _("time not known") if hour < 0 else fmt_time(time(hour, 0), language)
+        days.setdefault(day, []).append(f"{at} <b>{count}</b>")
+    return (
+        "\n".join(
+            f"{day_label(day, language)} ({sum(c for d, _h, c in rows if d == day)}): "
+            + SEPARATOR.join(hours)
+            for day, hours in days.items()
+        )
+        or "–"
+    )
+
+
+def headcount_sections(headcount: Headcount, event: Event, language: str, now: datetime) -> list[str]:
+    h = headcount
+    statuses = [(_(STATUS_NAMES[status]), h.statuses.get(status, 0)) for status in STATUS_ORDER]
+    statuses += [
+        (_(STATUS_NAMES.get(s, s)), count) for s, count in sorted(h.statuses.items()) if s not in STATUS_ORDER
+    ]
+    share = f" ({round(100 * h.checked_in / h.active)}%)" if h.active else ""
+    delegations = [
+        (f"{flag(country)} {party}" if party is not None else _("no delegation"), count)
+        for party, country, count in h.delegations
+    ]
+    diets = {option.id: localized(option.label, language) for option in event.dietary_options}
+    dietary = [(diets.get(option, option), count) for option, count in h.dietary]
+    if h.dietary_notes:
+        dietary.append((_("other needs typed"), h.dietary_notes))
+    hotel = _("Guests: {guests}").format(guests=h.hotel_guests)
+    if h.hotel_nights:
+        hotel += "\n" + _counts([(day_label(day, language), n) for day, n in h.hotel_nights])
+    if h.hotel_dates_unknown:
+        hotel += "\n" + _(
+            "without dates yet (counted from the day before to the day after the event): {count}"
+        ).format(count=h.hotel_dates_unknown)
+    return [
+        _("📊 <b>Headcount</b>, {when}").format(when=moment_label(now, event, language)),
+        _section(
+            _("Registrations"),
+            _counts(statuses)
+            + "\n"
+            + _("🎫 Checked in: <b>{checked_in}</b> of {active}{share}").format(
+                checked_in=h.checked_in, active=h.active, share=share
+            ),
+        ),
+        _section(_("Gender"), _counts(gender_items(h))),
+        _section(
+            _("Countries ({count})").format(count=len(h.countries)), _counts(country_items(h, language), TOP)
+        ),
+        _section(
+            _("Delegations ({count})").format(
+                count=sum(1 for party, _c, _n in h.delegations if party is not None)
+            ),
+            _counts(delegations, TOP),
+        ),
+        _section(_("Participation"), _counts(role_items(h, event, language))),
+        _section(_("Languages"), _counts(language_items(h, language))),
+        _section("🏨 " + _("Hotel nights"), hotel),
+        _section("🛬 " + _("Airport pick-ups"), _transfers(h.pickups, language)),
+        _section("🛫 " + _("Airport drop-offs"), _transfers(h.dropoffs, language)),
+        "\n".join(
+            [
+                "🛂 " + _("Visa letters: <b>{count}</b>").format(count=h.visa_letters),
+                "🍽 " + _("Dietary needs: {needs}").format(needs=_counts(dietary)),
+                "♿ " + _("Accessibility needs: <b>{count}</b>").format(count=h.accessibility),
+            ]
+        ),
+    ]
+
+
+def pack(sections: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Sections joined into as few messages as fit; a section longer than a message is cut at lines."""
+    messages: list[str] = []
+    current = ""
+    for section in sections:
+        for piece in _split(section, limit):
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if len(candidate) > limit:
+                messages.append(current)
+                candidate = piece
+            current = candidate
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _split(section: str, limit: int) -> list[str]:
+    if len(section) <= limit:
+        return [section]
+    pieces, current = [], ""
+    for line in section.split("\n"):
+        line = line[:limit]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            candidate = line
+        current = candidate
+    return [*pieces, current] if current else pieces
+
+
+def headcount_panels(headcount: Headcount, event: Event, language: str) -> list[Panel]:
+    h = headcount
+    statuses = [(_(STATUS_NAMES[s]), h.statuses.get(s, 0)) for s in STATUS_ORDER]
+    statuses.insert(2, (_("checked in"), h.checked_in))
+    return [
+        Panel(_("Registrations"), statuses, highlight=frozenset({_("checked in")})),
+        Panel(_("Gender"), gender_items(h)),
+        Panel(_("Countries"), country_items(h, language)),
+        Panel(_("Participation"), role_items(h, event, language)),
+        Panel(_("Languages"), language_items(h, language)),
+        Panel(
+            _("Arrivals per day"),
+            [
+                (day_label(day, language), sum(n for d, _h, n in h.pickups if d == day))
+                for day in sorted({d for d, _h, _n in h.pickups})
+            ],
+        ),
+    ]
+
+
+CHART_TITLE = N_("Headcount")
+
+
+# --- delegations ------------------------------------------------------------------------------
+
+BALANCE_ADVICE = {
+    GenderBalancePolicy.ADVISE: N_("⚖️ The organisers ask for delegations balanced between women and men."),
+    GenderBalancePolicy.REQUIRE: N_(
+        "⚖️ The organisers require delegations balanced between women and men: a registration that "
+        "would unbalance the delegation stays pending until a member of the other gender registers."
+    ),
+}
+
+
+def balance_advice(event: Event) -> str | None:
+    advice = BALANCE_ADVICE.get(event.gender_balance)
+    return _(advice) if advice else None
+
+
+def roster_text(roster: Roster, event: Event, language: str, limit: int = 60) -> str:
+    """The delegation and its members; what the head and staff see."""
+    lines = [
+        f"👥 <b>{delegation_name(roster.delegation, language)}</b>",
+        size_text(roster.size, roster.delegation.max_size) + SEPARATOR + balance_text(roster.balance),
+        "",
+    ]
+    for number, member in enumerate(roster.members[:limit], start=1):
+        head = "👑 " if roster.head is not None and member.id == roster.head.id else ""
+        gender = _(GENDER_LABELS[member.gender]) if member.gender in GENDER_LABELS else ""
+        state = status_name(member.status)
+        if member.held_for_balance:
+            state += " " + _("(waiting for a balanced delegation)")
+        checked_in = " 🎫" if member.checked_in_at else ""
+        lines.append(
+            f"{number}. {head}{escape(member.full_name or '')}{SEPARATOR}{gender}{SEPARATOR}{state}{checked_in}"
+        )
+    if roster.size > limit:
+        lines.append(
+            ngettext("{count} more: see /export", "{count} more: see /export", roster.size - limit).format(
+                count=roster.size - limit
+            )
+        )
+    if not roster.members:
+        lines.append(_("Nobody has registered with this delegation's link yet."))
+    advice = balance_advice(event)
+    if advice and not roster.balance.balanced:
+        lines += ["", advice]
+    return "\n".join(lines)
