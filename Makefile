@@ -22,6 +22,7 @@ test: setup
 
 lint: setup
 	$(PY) -m ruff check bot emulator tests bench migrations/env.py
+	$(VENV)/bin/lint-imports
 
 format: setup
 	$(PY) -m ruff format bot emulator tests bench

@@ -37,19 +37,22 @@ from bot.information.dialogs import faq_dialog, info_dialog, programme_dialog
 from bot.information.handlers import info_router
 from bot.kit.dialog_ids import install as install_dialog_ids
 from bot.kit.menus import CommandMenus
+from bot.kit.services import Services
+from bot.kit.start_links import StartLinks
 from bot.privacy.forget_dialog import forget_dialog
 from bot.privacy.handlers import privacy_admin_router, privacy_router
 from bot.privacy.purge_dialog import purge_dialog
 from bot.privacy.retention import RetentionJob
 from bot.privacy.service import PrivacyService
-from bot.questions.handlers import organisers_router, questions_router
+from bot.questions.handlers import answer_typed_question, organisers_router, questions_router
 from bot.questions.matcher import FaqMatcher
 from bot.questions.service import QuestionService
 from bot.registration.form_dialog import registration_dialog
+from bot.registration.hooks import RegistrationHooks
 from bot.registration.language_dialog import language_dialog
 from bot.registration.me_dialog import my_registration_dialog
 from bot.registration.service import RegistrationService
-from bot.registration.start import StartPayloads, commands_router, fallback_router
+from bot.registration.start import commands_router, fallback_router
 from bot.registration.tickets import CHECKIN_PREFIX
 from bot.runtime.api_session import BotApiSession
 from bot.runtime.errors import errors_router
@@ -113,30 +116,57 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
     )
     staff = StaffService(sessions, settings.admin_ids, users)
     delegations = DelegationService(sessions, event)
-    start_payloads = StartPayloads()
-    start_payloads.register(CHECKIN_PREFIX, open_checkin_link)
-    start_payloads.register(INVITE_PREFIX, open_invitation)
+    start_links = StartLinks()
+    start_links.register(CHECKIN_PREFIX, open_checkin_link)
+    start_links.register(INVITE_PREFIX, open_invitation)
     menus = CommandMenus(staff, DELEGATE_COMMANDS, STAFF_COMMANDS, ADMIN_COMMANDS)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        event=event,
+        clock=clock,
+        users=users,
+        staff=staff,
+        passports=passports,
+        menus=menus,
+        start_links=start_links,
+        answer_typed_question=answer_typed_question,
+        registrations=RegistrationService(sessions, event, passports),
+        registration_hooks=RegistrationHooks(),
+        delegations=delegations,
+        faq=FaqMatcher(event),
+        questions=QuestionService(sessions, event.id),
+        privacy=privacy,
+        headcounts=HeadcountService(sessions, event),
+        search=SearchService(sessions, event),
+        exports=ExportService(sessions, event),
+        checkins=CheckinService(sessions, event),
+        audiences=audiences,
+        broadcasts=broadcasts,
+        outbox=outbox,
+    )
     dp = Dispatcher(
         storage=storage,
         events_isolation=isolation,
+        services=services,
+        # TRANSITION: the old names, until every handler takes `services`.
         settings=settings,
         engine=engine,
         conference=event,
         clock=clock,
         users=users,
-        registrations=RegistrationService(sessions, event, passports),
-        faq=FaqMatcher(event),
-        questions=QuestionService(sessions, event.id),
+        registrations=services.registrations,
+        faq=services.faq,
+        questions=services.questions,
         passports=passports,
         privacy=privacy,
         staff=staff,
-        start_payloads=start_payloads,
+        start_links=start_links,
         delegations=delegations,
-        headcounts=HeadcountService(sessions, event),
-        search=SearchService(sessions, event),
-        exports=ExportService(sessions, event),
-        checkins=CheckinService(sessions, event),
+        headcounts=services.headcounts,
+        search=services.search,
+        exports=services.exports,
+        checkins=services.checkins,
         menus=menus,
         audiences=audiences,
         broadcasts=broadcasts,

@@ -20,7 +20,7 @@ from playwright.async_api import Page, async_playwright, expect
 from bot.core.db import create_engine
 from bot.core.event import localized
 from bot.core.settings import PROJECT_ROOT
-from bot.registration.summary import GENDER_LABELS
+from bot.core.summary import GENDER_LABELS
 from tests.test_emulator import MARIE, free_port
 from tests.test_registration_flow import stored, translated
 

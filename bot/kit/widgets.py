@@ -14,7 +14,7 @@ from aiogram_dialog.widgets.text import Format, Text
 
 from bot.core.i18n import fmt_date, get_i18n, gettext, language_name, supported_languages
 from bot.core.input_checks import InvalidAnswer
-from bot.questions.handlers import answer_question
+from bot.kit.services import services_of
 
 
 def current_language() -> str:
@@ -83,7 +83,7 @@ async def _unexpected_input(message: Message, _widget: MessageInput, manager: Di
     if message.text and not message.text.startswith("/"):
         # Text where buttons are expected is most often a question ("is there a hotel?"): it is
         # answered, and the window is shown again below.
-        await answer_question(message, manager.middleware_data, in_dialogue=True)
+        await services_of(manager).answer_typed_question(message, manager)
     else:
         text = gettext("I can only read text here. Please type your answer or use the buttons.")
         await message.answer("⚠️ " + text)

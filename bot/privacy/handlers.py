@@ -16,11 +16,11 @@ from bot.core.crypto import mask
 from bot.core.event import Event, localized
 from bot.core.i18n import fmt_date, language_name, ngettext
 from bot.core.i18n import gettext as _
+from bot.core.summary import render_answers
 from bot.kit.filters import PRIVATE_CHAT, AdminOnly
 from bot.kit.widgets import current_language
 from bot.privacy.service import PrivacyService
 from bot.registration.me_dialog import STATUS_LABELS
-from bot.registration.summary import render_answers
 from bot.states import ForgetSG, PurgeSG
 
 

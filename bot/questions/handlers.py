@@ -117,6 +117,12 @@ async def answer_question(message: Message, data: Mapping[str, Any], in_dialogue
         await message.answer("\n\n".join(lines), reply_markup=ask)
 
 
+async def answer_typed_question(message: Message, manager: DialogManager) -> None:
+    """Handed to the dialogue kit (`Services.answer_typed_question`): text typed where a dialogue
+    expects a button is answered as a question, and the dialogue stays where it was."""
+    await answer_question(message, manager.middleware_data, in_dialogue=True)
+
+
 async def send_location(bot: Bot, chat_id: int, place: Place | None, language: str) -> bool:
     """The place as a Telegram venue (a map pin with its name); False when it has no coordinates."""
     if place is None or not place.has_location:

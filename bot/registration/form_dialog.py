@@ -39,6 +39,7 @@ from bot.core.i18n import (
 )
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
+from bot.core.summary import FIELD_LABELS, GENDER_LABELS, render_answers
 from bot.core.users import UserService
 from bot.delegations.membership import join_delegation
 from bot.kit.widgets import (
@@ -59,7 +60,6 @@ from bot.registration.service import (
 from bot.registration.service import (
     Window as RegistrationWindow,
 )
-from bot.registration.summary import FIELD_LABELS, GENDER_LABELS, render_answers
 from bot.registration.tickets import send_ticket
 from bot.states import MyRegistrationSG, RegistrationSG
 

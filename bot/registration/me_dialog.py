@@ -13,10 +13,10 @@ from bot.core.event import Event
 from bot.core.i18n import N_, fmt_date
 from bot.core.i18n import gettext as _
 from bot.core.models import RegistrationStatus
+from bot.core.summary import render_answers
 from bot.kit.widgets import UNEXPECTED_INPUT, T, current_language
 from bot.registration.form_dialog import begin_registration
 from bot.registration.service import RegistrationService, answers_of, changes_open
-from bot.registration.summary import render_answers
 from bot.registration.tickets import send_ticket
 from bot.states import MyRegistrationSG, RegistrationSG
 

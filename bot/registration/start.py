@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import F, Router
@@ -13,30 +11,11 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.core.i18n import gettext as _
 from bot.kit.filters import PRIVATE_CHAT, Inline
+from bot.kit.start_links import StartLinks
 from bot.questions.handlers import answer_question
 from bot.registration.form_dialog import begin_registration
 from bot.registration.service import RegistrationService
 from bot.states import LanguageSG, MyRegistrationSG
-
-PayloadHandler = Callable[[Message, str, DialogManager], Awaitable[None]]
-# Telegram allows A-Z, a-z, 0-9, _ and - in deep-link payloads, up to 64 characters.
-_PAYLOAD = re.compile(r"^(?P<prefix>[A-Za-z0-9]{1,8})_(?P<value>[A-Za-z0-9_-]{1,55})$")
-
-
-class StartPayloads:
-    """Deep-link payloads (`/start <prefix>_<value>`) routed by prefix to their feature."""
-
-    def __init__(self) -> None:
-        self._handlers: dict[str, PayloadHandler] = {}
-
-    def register(self, prefix: str, handler: PayloadHandler) -> None:
-        self._handlers[prefix] = handler
-
-    def handler_for(self, payload: str) -> tuple[PayloadHandler, str] | None:
-        match = _PAYLOAD.match(payload)
-        if not match or match["prefix"] not in self._handlers:
-            return None
-        return self._handlers[match["prefix"]], match["value"]
 
 
 async def show_home(message: Message, manager: DialogManager, registrations: RegistrationService) -> None:
@@ -65,10 +44,10 @@ def commands_router() -> Router:
         command: CommandObject,
         dialog_manager: DialogManager,
         registrations: RegistrationService,
-        start_payloads: StartPayloads,
+        start_links: StartLinks,
     ) -> None:
         if command.args:
-            found = start_payloads.handler_for(command.args)
+            found = start_links.handler_for(command.args)
             if found is not None:
                 handler, value = found
                 await handler(message, value, dialog_manager)

@@ -14,9 +14,9 @@ from bot.core.event import Event, GenderBalancePolicy, localized
 from bot.core.i18n import N_, babel_locale, country_name, fmt_time, language_name, ngettext
 from bot.core.i18n import gettext as _
 from bot.core.models import Delegation, Registration, RegistrationStatus
+from bot.core.summary import GENDER_LABELS
 from bot.delegations.service import Balance, Roster
 from bot.kit.charts import Panel
-from bot.registration.summary import GENDER_LABELS
 from bot.staff.export_service import STATUS_NAMES
 from bot.staff.headcount_service import Headcount
 

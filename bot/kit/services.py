@@ -1,0 +1,76 @@
+"""The services handlers and dialogues use, as one typed object in the dispatcher's workflow data.
+
+The wiring (`bot/app.py`) builds it once per dispatcher. Handlers and getters receive it by name,
+`services: Services`, like any workflow data; dialogue callbacks, which aiogram-dialog calls with
+the manager only, take it from the manager with `services_of(manager)`.
+
+The feature services are named here for the type checker only. The kit sits under the features
+and must not import them (`.importlinter`); it is the wiring, above the features, that binds each
+field to a concrete service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aiogram.types import Message
+    from aiogram_dialog import DialogManager
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from bot.broadcasts.audiences import AudienceService
+    from bot.broadcasts.outbox import OutboxWorker
+    from bot.broadcasts.service import BroadcastService
+    from bot.core.access import StaffService
+    from bot.core.clock import Clock
+    from bot.core.crypto import PassportCipher
+    from bot.core.event import Event
+    from bot.core.settings import Settings
+    from bot.core.users import UserService
+    from bot.delegations.service import DelegationService
+    from bot.kit.menus import CommandMenus
+    from bot.kit.start_links import StartLinks
+    from bot.privacy.service import PrivacyService
+    from bot.questions.matcher import FaqMatcher
+    from bot.questions.service import QuestionService
+    from bot.registration.hooks import RegistrationHooks
+    from bot.registration.service import RegistrationService
+    from bot.staff.checkin_service import CheckinService
+    from bot.staff.export_service import ExportService
+    from bot.staff.find_service import SearchService
+    from bot.staff.headcount_service import HeadcountService
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    event: Event
+    clock: Clock
+    users: UserService
+    staff: StaffService
+    passports: PassportCipher
+    menus: CommandMenus
+    start_links: StartLinks
+    # Answers a question typed where the dialogue expects a button (`bot/kit/widgets.py`).
+    answer_typed_question: Callable[[Message, DialogManager], Awaitable[None]]
+    registrations: RegistrationService
+    registration_hooks: RegistrationHooks
+    delegations: DelegationService
+    faq: FaqMatcher
+    questions: QuestionService
+    privacy: PrivacyService
+    headcounts: HeadcountService
+    search: SearchService
+    exports: ExportService
+    checkins: CheckinService
+    audiences: AudienceService
+    broadcasts: BroadcastService
+    outbox: OutboxWorker
+
+
+def services_of(manager: DialogManager) -> Services:
+    """The services, for a dialogue callback (aiogram-dialog hands those the manager only)."""
+    return manager.middleware_data["services"]
