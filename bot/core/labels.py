@@ -7,6 +7,7 @@ value is marked for translation (`N_`); `label()` gives it in the current langua
 from __future__ import annotations
 
 from collections.abc import Mapping
+
 from bot.core.i18n import N_
 from bot.core.i18n import gettext as _
 from bot.core.models import Gender, JobStatus, RegistrationStatus
@@ -46,6 +47,9 @@ JOB_STATUSES: Mapping[str, str] = {
 
 YES, NO = N_("Yes"), N_("No")
 
+# Between the parts of one line (name · code · status).
+SEPARATOR = " · "
+
 
 def label(labels: Mapping[str, str], value: str | None) -> str:
     """The label of `value` in the current language; a value without one is given as stored (the
@@ -57,3 +61,10 @@ def label(labels: Mapping[str, str], value: str | None) -> str:
 
 def yes_no(value: bool) -> str:
     return _(YES) if value else _(NO)
+
+
+def flag(country: str | None) -> str:
+    """🇵🇭 for PH (regional indicator letters)."""
+    if not country or len(country) != 2 or not country.isalpha():
+        return ""
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in country.upper())

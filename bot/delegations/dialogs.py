@@ -20,10 +20,11 @@ from bot.core.event import Event
 from bot.core.i18n import N_, country_name, search_countries
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
+from bot.core.labels import SEPARATOR, flag
 from bot.delegations.service import MAX_SIZE_LIMIT, DelegationService
+from bot.delegations.texts import balance_text, delegation_name, roster_text, size_text
+from bot.kit.filters import staff_only
 from bot.kit.widgets import UNEXPECTED_INPUT, T, choices, current_language, say_invalid
-from bot.staff.roles import staff_only
-from bot.staff.views import SEPARATOR, balance_text, delegation_name, flag, roster_text, size_text
 from bot.states import DelegationsSG, InviteSG
 
 INVITE_PREFIX = "inv"

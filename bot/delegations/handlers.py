@@ -14,12 +14,12 @@ from bot.core.event import Event
 from bot.core.i18n import gettext as _
 from bot.delegations.membership import join_delegation
 from bot.delegations.service import DelegationService
+from bot.delegations.texts import balance_advice, delegation_name, roster_text, size_text
 from bot.kit.filters import PRIVATE_CHAT
 from bot.kit.widgets import current_language
 from bot.registration.form_dialog import begin_registration
 from bot.registration.service import RegistrationService, Window, registration_window
 from bot.registration.start import answer_invalid_link
-from bot.staff.views import balance_advice, delegation_name, roster_text, size_text
 from bot.states import RegistrationSG
 
 # Answers the invitation fills in: the delegate does not type them again (the review can change them).

@@ -13,9 +13,10 @@ from aiogram.exceptions import TelegramAPIError
 from bot.core.event import Event
 from bot.core.i18n import get_i18n
 from bot.core.i18n import gettext as _
+from bot.core.labels import SEPARATOR
 from bot.core.models import Registration
 from bot.delegations.service import DelegationService, JoinOutcome, Membership
-from bot.staff.views import SEPARATOR, balance_advice, balance_text, delegation_name, size_text
+from bot.delegations.texts import balance_advice, balance_text, delegation_name, size_text
 
 log = logging.getLogger(__name__)
 

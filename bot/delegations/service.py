@@ -29,9 +29,9 @@ from sqlmodel import col, select
 from bot.core.db import SessionFactory
 from bot.core.event import Event, GenderBalancePolicy
 from bot.core.models import Delegation, Gender, Registration, RegistrationStatus
+from bot.core.models.registration import ACTIVE_STATUSES
 
 BALANCE_TOLERANCE = 1
-ACTIVE_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.PENDING)
 MAX_SIZE_LIMIT = 500
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from aiogram import F
 from aiogram.filters import BaseFilter, Filter
 from aiogram.types import TelegramObject, User
+from aiogram_dialog import Dialog
 from magic_filter import MagicFilter
 
 from bot.core.access import StaffService
@@ -56,3 +57,10 @@ class AdminOnly(BaseFilter):
         self, _event: TelegramObject, event_from_user: User | None, staff: StaffService
     ) -> bool:
         return event_from_user is not None and staff.is_admin(event_from_user.id)
+
+
+def staff_only(dialog: Dialog) -> Dialog:
+    """Only staff reach the dialogue (a role revoked meanwhile ends its use)."""
+    dialog.message.filter(StaffOnly())
+    dialog.callback_query.filter(StaffOnly())
+    return dialog

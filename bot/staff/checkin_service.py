@@ -12,7 +12,7 @@ from sqlmodel import col, select, update
 from bot.core.db import SessionFactory
 from bot.core.event import Event
 from bot.core.models import Delegation, Registration
-from bot.delegations.service import ACTIVE_STATUSES
+from bot.core.models.registration import ACTIVE_STATUSES
 from bot.registration.service import CODE_LENGTH
 
 

@@ -37,6 +37,7 @@ from bot.core.crypto import PassportCipher
 from bot.core.event import Event
 from bot.core.i18n import DEFAULT_LANGUAGE, N_, get_i18n, ngettext
 from bot.core.i18n import gettext as _
+from bot.core.labels import STATUSES, flag, label
 from bot.core.models import Registration, RegistrationStatus
 from bot.kit.charts import bar_charts_png, can_draw, panel_texts
 from bot.kit.filters import PRIVATE_CHAT, AdminOnly, StaffOnly
@@ -51,12 +52,10 @@ from bot.staff.roles import names_of
 from bot.staff.views import (
     CHART_TITLE,
     delegate_card,
-    flag,
     headcount_panels,
     headcount_sections,
     pack,
     staff_link,
-    status_name,
 )
 from bot.states import DelegationsSG, InviteSG, StaffSG
 
@@ -154,7 +153,7 @@ def staff_router() -> Router:
         for number, found in enumerate(result.found, start=1):
             lines.append(
                 f"{number}. <b>{escape(found.full_name)}</b> · <code>{found.code}</code> · "
-                f"{flag(found.country)} · {status_name(found.status)}"
+                f"{flag(found.country)} · {escape(label(STATUSES, found.status))}"
             )
             keyboard.button(
                 text=f"{number}. {found.full_name[:40]}", callback_data=CardCB(registration_id=found.id)
@@ -363,7 +362,7 @@ async def check_in(message: Message, staff_id: int, registration_id: int, data: 
         headline = _("⚠️ <b>Already checked in</b>: see below when and by whom.")
     else:
         headline = _("⛔ <b>Not checked in</b>: this registration is {status}.").format(
-            status=status_name(registration.status)
+            status=escape(label(STATUSES, registration.status))
         )
     await message.answer(f"{headline}\n\n{card}")
 

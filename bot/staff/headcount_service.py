@@ -39,7 +39,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.db import SessionFactory
 from bot.core.event import Event
 from bot.core.models import Delegation, Registration, RegistrationStatus
-from bot.delegations.service import ACTIVE_STATUSES
+from bot.core.models.registration import ACTIVE_STATUSES
 
 
 class _Part(IntEnum):

@@ -34,7 +34,7 @@ from bot.core.i18n import N_, get_i18n
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
 from bot.core.users import UserService
-from bot.kit.filters import Inline, StaffOnly
+from bot.kit.filters import Inline, staff_only
 from bot.kit.menus import CommandMenus
 from bot.kit.widgets import (
     UNEXPECTED_INPUT,
@@ -262,10 +262,3 @@ def staff_dialog() -> Dialog:
             ),
         )
     )
-
-
-def staff_only(dialog: Dialog) -> Dialog:
-    """Only staff reach the dialogue (a role revoked meanwhile ends its use)."""
-    dialog.message.filter(StaffOnly())
-    dialog.callback_query.filter(StaffOnly())
-    return dialog

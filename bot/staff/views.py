@@ -10,32 +10,18 @@ from html import escape
 
 from babel.dates import format_skeleton
 
-from bot.core.event import Event, GenderBalancePolicy, localized
+from bot.core.event import Event, localized
 from bot.core.i18n import N_, babel_locale, country_name, fmt_time, language_name, ngettext
 from bot.core.i18n import gettext as _
-from bot.core.models import Delegation, Registration, RegistrationStatus
-from bot.core.summary import GENDER_LABELS
-from bot.delegations.service import Balance, Roster
+from bot.core.labels import GENDERS, SEPARATOR, STATUS_ORDER, STATUSES, flag, label
+from bot.core.models import Delegation, Registration
+from bot.delegations.texts import delegation_name
 from bot.kit.charts import Panel
-from bot.staff.export_service import STATUS_NAMES
 from bot.staff.headcount_service import Headcount
 
 # Telegram takes 4096 characters per message; the margin covers what the HTML tags turn into.
 MESSAGE_LIMIT = 3800
 TOP = 12  # longest lists (countries, delegations) show this many, then "N more"
-SEPARATOR = " · "
-STATUS_ORDER = (RegistrationStatus.REGISTERED, RegistrationStatus.PENDING, RegistrationStatus.WITHDRAWN)
-
-
-def flag(country: str | None) -> str:
-    """🇵🇭 for PH (regional indicator letters)."""
-    if not country or len(country) != 2 or not country.isalpha():
-        return ""
-    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in country.upper())
-
-
-def status_name(status: str) -> str:
-    return _(STATUS_NAMES[status]) if status in STATUS_NAMES else escape(status)
 
 
 def day_label(day: date, language: str) -> str:
@@ -54,25 +40,6 @@ def staff_link(user_id: int, name: str | None, viewer_id: int) -> str:
     return f'<a href="tg://user?id={user_id}">{label}</a>'
 
 
-def balance_text(balance: Balance) -> str:
-    parts = [_("Women: {count}").format(count=balance.women), _("Men: {count}").format(count=balance.men)]
-    if balance.others:
-        parts.append(_("Other or not said: {count}").format(count=balance.others))
-    mark = "✅" if balance.balanced else "⚠️"
-    return f"{mark} " + SEPARATOR.join(parts)
-
-
-def delegation_name(delegation: Delegation, language: str) -> str:
-    country = escape(country_name(delegation.country, language))
-    return f"{flag(delegation.country)} {escape(delegation.party)} ({country})"
-
-
-def size_text(size: int, max_size: int | None) -> str:
-    if max_size is None:
-        return _("Members: {size}").format(size=size)
-    return _("Members: {size} of {max_size}").format(size=size, max_size=max_size)
-
-
 # --- a delegate's card ------------------------------------------------------------------------
 
 
@@ -88,7 +55,7 @@ def delegate_card(
     role = event.role(r.role)
     lines = [
         f"👤 <b>{escape(r.full_name or '')}</b>{SEPARATOR}<code>{escape(r.code or '')}</code>",
-        _("Status: {status}").format(status=status_name(r.status))
+        _("Status: {status}").format(status=escape(label(STATUSES, r.status)))
         + (" " + _("(waiting for a balanced delegation)") if r.held_for_balance else ""),
         f"{flag(r.country)} {escape(country_name(r.country, language))}{SEPARATOR}{escape(r.organisation or '')}",
     ]
@@ -152,7 +119,7 @@ def _section(title: str, body: str) -> str:
 
 
 def gender_items(headcount: Headcount) -> list[tuple[str, int]]:
-    return [(_(GENDER_LABELS[g]) if g in GENDER_LABELS else g, n) for g, n in headcount.genders]
+    return [(label(GENDERS, g), n) for g, n in headcount.genders]
 
 
 def country_items(headcount: Headcount, language: str) -> list[tuple[str, int]]:
@@ -185,9 +152,9 @@ def _transfers(rows: list[tuple[date, int, int]], language: str) -> str:
 
 def headcount_sections(headcount: Headcount, event: Event, language: str, now: datetime) -> list[str]:
     h = headcount
-    statuses = [(_(STATUS_NAMES[status]), h.statuses.get(status, 0)) for status in STATUS_ORDER]
+    statuses = [(label(STATUSES, status), h.statuses.get(status, 0)) for status in STATUS_ORDER]
     statuses += [
-        (_(STATUS_NAMES.get(s, s)), count) for s, count in sorted(h.statuses.items()) if s not in STATUS_ORDER
+        (label(STATUSES, s), count) for s, count in sorted(h.statuses.items()) if s not in STATUS_ORDER
     ]
     share = f" ({round(100 * h.checked_in / h.active)}%)" if h.active else ""
     delegations = [
@@ -272,7 +239,7 @@ def _split(section: str, limit: int) -> list[str]:
 
 def headcount_panels(headcount: Headcount, event: Event, language: str) -> list[Panel]:
     h = headcount
-    statuses = [(_(STATUS_NAMES[s]), h.statuses.get(s, 0)) for s in STATUS_ORDER]
+    statuses = [(label(STATUSES, s), h.statuses.get(s, 0)) for s in STATUS_ORDER]
     statuses.insert(2, (_("checked in"), h.checked_in))
     return [
         Panel(_("Registrations"), statuses, highlight=frozenset({_("checked in")})),
@@ -291,50 +258,3 @@ def headcount_panels(headcount: Headcount, event: Event, language: str) -> list[
 
 
 CHART_TITLE = N_("Headcount")
-
-
-# --- delegations ------------------------------------------------------------------------------
-
-BALANCE_ADVICE = {
-    GenderBalancePolicy.ADVISE: N_("⚖️ The organisers ask for delegations balanced between women and men."),
-    GenderBalancePolicy.REQUIRE: N_(
-        "⚖️ The organisers require delegations balanced between women and men: a registration that "
-        "would unbalance the delegation stays pending until a member of the other gender registers."
-    ),
-}
-
-
-def balance_advice(event: Event) -> str | None:
-    advice = BALANCE_ADVICE.get(event.gender_balance)
-    return _(advice) if advice else None
-
-
-def roster_text(roster: Roster, event: Event, language: str, limit: int = 60) -> str:
-    """The delegation and its members; what the head and staff see."""
-    lines = [
-        f"👥 <b>{delegation_name(roster.delegation, language)}</b>",
-        size_text(roster.size, roster.delegation.max_size) + SEPARATOR + balance_text(roster.balance),
-        "",
-    ]
-    for number, member in enumerate(roster.members[:limit], start=1):
-        head = "👑 " if roster.head is not None and member.id == roster.head.id else ""
-        gender = _(GENDER_LABELS[member.gender]) if member.gender in GENDER_LABELS else ""
-        state = status_name(member.status)
-        if member.held_for_balance:
-            state += " " + _("(waiting for a balanced delegation)")
-        checked_in = " 🎫" if member.checked_in_at else ""
-        lines.append(
-            f"{number}. {head}{escape(member.full_name or '')}{SEPARATOR}{gender}{SEPARATOR}{state}{checked_in}"
-        )
-    if roster.size > limit:
-        lines.append(
-            ngettext("{count} more: see /export", "{count} more: see /export", roster.size - limit).format(
-                count=roster.size - limit
-            )
-        )
-    if not roster.members:
-        lines.append(_("Nobody has registered with this delegation's link yet."))
-    advice = balance_advice(event)
-    if advice and not roster.balance.balanced:
-        lines += ["", advice]
-    return "\n".join(lines)

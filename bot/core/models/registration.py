@@ -33,6 +33,10 @@ class RegistrationStatus(StrEnum):
     ERASED = "erased"
 
 
+# Registrations that count: expected at the event, in headcounts, delegations and check-in.
+ACTIVE_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.PENDING)
+
+
 class Gender(StrEnum):
     WOMAN = "woman"
     MAN = "man"
