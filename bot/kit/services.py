@@ -11,9 +11,8 @@ field to a concrete service.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from aiogram.types import Message
@@ -43,6 +42,10 @@ if TYPE_CHECKING:
     from bot.staff.headcount_service import HeadcountService
 
 
+class QuestionAnswerer(Protocol):
+    async def __call__(self, message: Message, manager: DialogManager, *, in_dialogue: bool) -> None: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
     settings: Settings
@@ -54,8 +57,9 @@ class Services:
     passports: PassportCipher
     menus: CommandMenus
     start_links: StartLinks
-    # Answers a question typed where the dialogue expects a button (`bot/kit/widgets.py`).
-    answer_typed_question: Callable[[Message, DialogManager], Awaitable[None]]
+    # Answers a typed question (bot/questions): text sent outside any dialogue, or typed where a
+    # dialogue expects a button (`in_dialogue`, bot/kit/widgets.py), so the dialogue stays put.
+    answer_question: QuestionAnswerer
     registrations: RegistrationService
     registration_hooks: RegistrationHooks
     delegations: DelegationService

@@ -1,5 +1,9 @@
 """Deep links (`t.me/<bot>?start=<prefix>_<value>`): each feature registers its prefix in the
-wiring, and /start hands the link to it without knowing the feature."""
+wiring, and /start hands the link to it without knowing the feature.
+
+A link handler returns False when the link is not valid (unknown, expired, not for this user):
+/start then says so in the same words for every feature, and shows where the user stands.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiogram.types import Message
 from aiogram_dialog import DialogManager
 
-LinkHandler = Callable[[Message, str, DialogManager], Awaitable[None]]
+LinkHandler = Callable[[Message, str, DialogManager], Awaitable[bool]]
 # Telegram allows A-Z, a-z, 0-9, _ and - in deep-link payloads, up to 64 characters.
 _PAYLOAD = re.compile(r"^(?P<prefix>[A-Za-z0-9]{1,8})_(?P<value>[A-Za-z0-9_-]{1,55})$")
 

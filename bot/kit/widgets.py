@@ -83,7 +83,7 @@ async def _unexpected_input(message: Message, _widget: MessageInput, manager: Di
     if message.text and not message.text.startswith("/"):
         # Text where buttons are expected is most often a question ("is there a hotel?"): it is
         # answered, and the window is shown again below.
-        await services_of(manager).answer_typed_question(message, manager)
+        await services_of(manager).answer_question(message, manager, in_dialogue=True)
     else:
         text = gettext("I can only read text here. Please type your answer or use the buttons.")
         await message.answer("⚠️ " + text)

@@ -117,10 +117,10 @@ async def answer_question(message: Message, data: Mapping[str, Any], in_dialogue
         await message.answer("\n\n".join(lines), reply_markup=ask)
 
 
-async def answer_typed_question(message: Message, manager: DialogManager) -> None:
-    """Handed to the dialogue kit (`Services.answer_typed_question`): text typed where a dialogue
-    expects a button is answered as a question, and the dialogue stays where it was."""
-    await answer_question(message, manager.middleware_data, in_dialogue=True)
+async def answer_typed_question(message: Message, manager: DialogManager, *, in_dialogue: bool) -> None:
+    """Handed to the other features (`Services.answer_question`): text typed outside any dialogue,
+    or where a dialogue expects a button (the dialogue then stays where it was)."""
+    await answer_question(message, manager.middleware_data, in_dialogue=in_dialogue)
 
 
 async def send_location(bot: Bot, chat_id: int, place: Place | None, language: str) -> bool:
