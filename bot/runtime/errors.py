@@ -28,7 +28,9 @@ class UpdateOutcome:
     failed: bool = False
 
 
-async def _in_user_language(handler, error: ErrorEvent, data: dict):
+async def in_user_language(handler, error: ErrorEvent, data: dict):
+    """Errors are handled outside the language middleware (aiogram handles them around every
+    middleware): the messages they send speak the language it left in the data."""
     with get_i18n().use_locale(data.get("language", DEFAULT_LANGUAGE)):
         return await handler(error, data)
 
@@ -36,7 +38,7 @@ async def _in_user_language(handler, error: ErrorEvent, data: dict):
 def errors_router() -> Router:
     router = Router(name="errors")
     router.errors.outer_middleware(database_outage)
-    router.errors.middleware(_in_user_language)
+    router.errors.middleware(in_user_language)
 
     @router.errors(ExceptionTypeFilter(UnknownIntent, UnknownState, OutdatedIntent))
     async def stale_button(
