@@ -35,4 +35,5 @@ migrate: setup
 
 # Benchmarks against baselines measured side by side (bench/; not part of the tests).
 bench: setup
+	$(PY) -m pip install -q -c requirements.lock -e '.[bench]'
 	$(PY) -m bench

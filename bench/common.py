@@ -189,10 +189,16 @@ PROFILE_DIR: Path | None = None
 
 @asynccontextmanager
 async def bot_process(
-    fake: BenchTelegram, argv: Sequence[str], env: dict[str, str], workdir: Path, name: str = "bot"
+    fake: BenchTelegram,
+    argv: Sequence[str],
+    env: dict[str, str],
+    workdir: Path,
+    name: str = "bot",
+    cwd: Path = PROJECT_ROOT,
 ) -> AsyncIterator[BotProcess]:
     """Start a bot process polling `fake`; yields once it has made its first getUpdates.
 
+    `cwd`: where it runs (another checkout of the project runs its own `python -m bot` there).
     Stopped with SIGTERM at the end; a Traceback or ERROR in its log fails the bench.
     """
     log_path = workdir / f"bot-{uuid.uuid4().hex[:6]}.log"
@@ -210,7 +216,7 @@ async def bot_process(
     with log_path.open("wb") as log:
         started_at = time.monotonic()
         process = await asyncio.create_subprocess_exec(
-            *argv, cwd=PROJECT_ROOT, env=full_env, stdout=log, stderr=asyncio.subprocess.STDOUT
+            *argv, cwd=cwd, env=full_env, stdout=log, stderr=asyncio.subprocess.STDOUT
         )
     running = BotProcess(process, started_at, log_path)
     try:
@@ -331,7 +337,7 @@ class Table:
                 f"{_fmt(row.baseline)} {row.unit}",
                 "–" if math.isnan(row.ratio) else f"{row.ratio:.2f}",  # nothing to divide by: 0 / 0
                 row.target,
-                {True: "met", False: "MISSED", None: ""}[row.met] + (f" {row.note}" if row.note else ""),
+                " ".join(filter(None, ({True: "met", False: "MISSED", None: ""}[row.met], row.note))),
             )
             for row in self.rows
         ]

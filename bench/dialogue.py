@@ -12,16 +12,32 @@ The latency of a step is the time from pushing the update to the fake receiving 
 request that shows the next question (a send or an edit of that chat). The baseline is a bare
 aiogram echo bot (bench/echo_bot.py) under the same load on the same fake server. A bare
 aiogram-dialog bot (bench/dialog_bot.py) runs the same load too: the floor of the decided stack,
-without the bot's database, middlewares and texts.
+without the bot's database, middlewares and texts. A bare python-telegram-bot bot
+(bench/ptb_bot.py: a ConversationHandler making the same Bot API requests per step) runs it as
+well: the stack not chosen, against the bare aiogram-dialog bot in a table of its own. It needs
+the `bench` extra (`pip install -e '.[bench]'`); without PTB installed it is left out.
 Also measured: start-up time to the first getUpdates and resident memory (the footprint).
+
+Before and after a change of the bot, side by side in one run: `--compare-with PATH` runs the
+real bot of another checkout of the project too (`python -m bot run` with that folder as working
+directory and PYTHONPATH, on this .venv), on the same backends and loads, and prints this tree's
+CPU per update against it. `--rounds N` repeats both bots, alternating which goes first, to show
+the noise (every run's figure is listed). E.g., against the commit before the restructuring:
+
+    git worktree add /tmp/base-b120da2 b120da2
+    .venv/bin/python -m bench dialogue --compare-with /tmp/base-b120da2 --rounds 3 --backends sqlite
+    git worktree remove /tmp/base-b120da2
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import random
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +45,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import common
 from bench.common import (
@@ -46,8 +63,6 @@ from bench.common import (
     process_stats,
     widget_ids,
 )
-from bot.core.db import create_engine
-from bot.core.models import Registration
 from tests.fake_telegram import StoredMessage
 
 Expect = Callable[[StoredMessage | None], bool]
@@ -236,9 +251,10 @@ async def measure(
     paced: bool,
     workdir: Path,
     on_done: Callable[[int], object] | None = None,
+    cwd: Path = common.PROJECT_ROOT,
 ) -> BotFigures:
     rng = random.Random(8)
-    async with bot_process(fake, argv, env, workdir, name) as bot:
+    async with bot_process(fake, argv, env, workdir, name, cwd) as bot:
         assert bot.at_rest is not None
         figures = BotFigures(name, bot.startup_s, bot.at_rest, judged=script is not dialog_floor_steps)
         first_user = 10_000
@@ -293,15 +309,43 @@ def _print_progress(figures: BotFigures, bot: BotProcess) -> None:
 
 
 async def count_registrations(database_url: str) -> int:
-    engine = create_engine(database_url)
+    """Rows of the registration table, in SQL: whichever checkout's bot made the schema."""
+    engine = create_async_engine(database_url)
     try:
         async with engine.connect() as connection:
-            return (await connection.execute(select(func.count()).select_from(Registration))).scalar_one()
+            return (await connection.execute(text("SELECT count(*) FROM registration"))).scalar_one()
     finally:
         await engine.dispose()
 
 
-async def bench_bot(backend: str, validate: bool, sizes: list[int], paced: bool, workdir: Path) -> BotFigures:
+def checkout_path(value: str) -> Path:
+    """--compare-with's folder, absolute: the bot runs from there."""
+    return Path(value).resolve()
+
+
+def checkout_label(checkout: Path) -> str:
+    """The short commit of another checkout (its folder's name if git cannot tell)."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return checkout.name
+    return found.stdout.strip()
+
+
+async def bench_bot(
+    backend: str,
+    validate: bool,
+    sizes: list[int],
+    paced: bool,
+    workdir: Path,
+    checkout: Path | None = None,
+) -> BotFigures:
+    """The real bot: this tree's, or that of another `checkout` of the project (run from there)."""
     async with database(backend) as url, BenchTelegram(validate=validate) as fake:
         expected = 0
 
@@ -315,16 +359,23 @@ async def bench_bot(backend: str, validate: bool, sizes: list[int], paced: bool,
                 )
 
         name = f"bot, {backend}" + ("" if validate else ", lean fake")
+        env = {"DATABASE_URL": url}
+        cwd = common.PROJECT_ROOT
+        if checkout is not None:
+            name = f"bot {checkout_label(checkout)}, {backend}" + ("" if validate else ", lean fake")
+            cwd = checkout
+            env["PYTHONPATH"] = str(cwd)  # its bot package first, before this tree's editable install
         figures = await measure(
             name,
             fake,
             bot_command(),
-            {"DATABASE_URL": url},
+            env,
             registration_steps,
             sizes,
             paced,
             workdir,
             registered,
+            cwd,
         )
         fake.assert_no_violations()
         return figures
@@ -333,6 +384,11 @@ async def bench_bot(backend: str, validate: bool, sizes: list[int], paced: bool,
 # The baselines: a script of bench/ each, its name, and what its delegates answer.
 ECHO = ("echo_bot.py", "echo bot", echo_steps)
 DIALOG_FLOOR = ("dialog_bot.py", "bare dialogue bot", dialog_floor_steps)
+PTB = ("ptb_bot.py", "bare PTB bot", dialog_floor_steps)
+
+
+def ptb_installed() -> bool:
+    return importlib.util.find_spec("telegram") is not None
 
 
 async def bench_baseline(
@@ -398,6 +454,59 @@ def footprint_table(bots: list[BotFigures], echo: BotFigures) -> Table:
     return table
 
 
+def stacks_table(ptb: BotFigures, floor: BotFigures) -> Table:
+    """The stack not chosen against the decided one, both bare, on the same steps and requests."""
+    table = Table("The stacks: python-telegram-bot against aiogram + aiogram-dialog, both bare", floor.name)
+    for (mode, size), load in ptb.loads.items():
+        base = floor.loads[(mode, size)]
+        label = f"{ptb.name}, {size} delegates, {mode}"
+        if mode == "saturated":
+            table.add(f"{label}: updates/s", load.updates_per_s, base.updates_per_s, "/s")
+            table.add(
+                f"{label}: CPU per update", ptb.cpu_ms_per_update[size], floor.cpu_ms_per_update[size], "ms"
+            )
+        table.add(f"{label}: p50", load.p50_ms(), base.p50_ms(), "ms")
+        table.add(f"{label}: p99", load.p99_ms(), base.p99_ms(), "ms")
+        if load.failures:
+            table.rows[-1].note = f"{len(load.failures)} delegates failed"
+    table.add(f"{ptb.name}: start-up to first poll", ptb.startup_s, floor.startup_s, "s")
+    table.add(f"{ptb.name}: RSS at rest", ptb.at_rest.rss_mb, floor.at_rest.rss_mb, "MB")
+    if ptb.after and floor.after:
+        table.add(f"{ptb.name}: RSS after the loads", ptb.after.rss_mb, floor.after.rss_mb, "MB")
+    return table
+
+
+def _brief(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def compare_table(
+    after: dict[str, list[BotFigures]], before: dict[str, list[BotFigures]], label: str
+) -> Table:
+    """This tree's bot against another checkout's, run alternately in the same run: medians over
+    the rounds, every round's figures in the last column (this tree's / the other's)."""
+    table = Table(f"Before and after: this tree's bot against {label}, same run", f"bot {label}")
+
+    def add(name: str, unit: str, value: Callable[[BotFigures], float]) -> None:
+        mine = [value(figures) for figures in runs]
+        theirs = [value(figures) for figures in before[backend]]
+        row = table.add(name, statistics.median(mine), statistics.median(theirs), unit)
+        if len(mine) > 1 or len(theirs) > 1:
+            row.note = "runs: " + ", ".join(map(_brief, mine)) + " / " + ", ".join(map(_brief, theirs))
+
+    for backend, runs in after.items():
+        for mode, size in runs[0].loads:
+            prefix = f"{backend}, {size} delegates, {mode}"
+            if mode == "saturated":
+                add(f"{prefix}: CPU per update", "ms", lambda f, s=size: f.cpu_ms_per_update[s])
+                add(f"{prefix}: updates/s", "/s", lambda f, k=(mode, size): f.loads[k].updates_per_s)
+            add(f"{prefix}: p50", "ms", lambda f, k=(mode, size): f.loads[k].p50_ms())
+            add(f"{prefix}: p99", "ms", lambda f, k=(mode, size): f.loads[k].p99_ms())
+        add(f"{backend}: start-up to first poll", "s", lambda f: f.startup_s)
+        add(f"{backend}: RSS at rest", "MB", lambda f: f.at_rest.rss_mb)
+    return table
+
+
 async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument(
@@ -409,16 +518,59 @@ async def main(argv: list[str] | None = None) -> None:
         "--lean", action="store_true", help="also run bot and echo on the fake without spec validation"
     )
     parser.add_argument("--profile", type=Path, help="write py-spy profiles of the bots under load here")
+    parser.add_argument("--no-ptb", dest="ptb", action="store_false", help="skip the bare PTB bot")
+    parser.add_argument(
+        "--compare-with",
+        type=checkout_path,
+        metavar="CHECKOUT",
+        help="also run the bot of this other checkout of the project (e.g. a git worktree of an\n"
+        "older commit) and print this tree's CPU per update against it",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="runs of this tree's bot (and of --compare-with's), alternating which goes first",
+    )
+    parser.add_argument(
+        "--no-bot",
+        dest="bot",
+        action="store_false",
+        help="skip this tree's bot (e.g. while it is mid-edit); baselines and --compare-with only",
+    )
     args = parser.parse_args(argv)
     common.PROFILE_DIR = args.profile
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
+    if args.compare_with and not (args.compare_with / "bot" / "__main__.py").is_file():
+        parser.error(f"--compare-with {args.compare_with}: no bot/__main__.py there")
+    if args.ptb and not ptb_installed():
+        print(
+            "  bare PTB bot left out: python-telegram-bot is not installed (the bench extra)", file=sys.stderr
+        )
+        args.ptb = False
     with tempfile.TemporaryDirectory(prefix="bench-logs-") as folder:
         workdir = Path(folder)
         echo = await bench_baseline(ECHO, True, args.delegates, args.paced, workdir)
         floor = await bench_baseline(DIALOG_FLOOR, True, args.delegates, args.paced, workdir)
-        bots = [await bench_bot(b, True, args.delegates, args.paced, workdir) for b in args.backends]
-        tables = [throughput_table([*bots, floor], echo)]
+        ptb = await bench_baseline(PTB, True, args.delegates, args.paced, workdir) if args.ptb else None
+        # The bot of this tree and that of --compare-with, alternately: round 1 this tree first.
+        contenders: list[tuple[Path | None, dict[str, list[BotFigures]]]] = []
+        after: dict[str, list[BotFigures]] = {b: [] for b in args.backends} if args.bot else {}
+        before: dict[str, list[BotFigures]] = {b: [] for b in args.backends} if args.compare_with else {}
+        if args.bot:
+            contenders.append((None, after))
+        if args.compare_with:
+            contenders.append((args.compare_with, before))
+        for round_ in range(args.rounds):
+            for backend in args.backends:
+                for checkout, runs in contenders[:: -1 if round_ % 2 else 1]:
+                    runs[backend].append(
+                        await bench_bot(backend, True, args.delegates, args.paced, workdir, checkout)
+                    )
+        bots = [runs[0] for runs in after.values()] + [runs[0] for runs in before.values()]
+        shown = [*bots, floor, *([ptb] if ptb else [])]
+        tables = [throughput_table(shown, echo)]
         if args.lean:
             lean_echo = await bench_baseline(ECHO, False, args.delegates, args.paced, workdir)
             lean_bots = [
@@ -426,7 +578,11 @@ async def main(argv: list[str] | None = None) -> None:
             ]
             tables.append(throughput_table(lean_bots, lean_echo))
             tables[-1].title += ": fake without spec validation"
-        tables.append(footprint_table([*bots, floor], echo))
+        tables.append(footprint_table(shown, echo))
+        if ptb:
+            tables.append(stacks_table(ptb, floor))
+        if after and before:
+            tables.append(compare_table(after, before, checkout_label(args.compare_with)))
     for table in tables:
         print(table.render())
 

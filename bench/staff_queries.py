@@ -40,6 +40,7 @@ from bot.core.event import Event, load_event
 from bot.core.i18n import supported_languages
 from bot.core.models import Registration
 from bot.core.models.registration import search_values
+from bot.core.registration_codes import CODE_ALPHABET
 from bot.core.settings import Settings
 
 TARGET_HEADCOUNT_MS = 100
@@ -61,7 +62,6 @@ LAST_NAMES = (
 COUNTRIES = (
     "PH ID MY TH VN KH LA MM SG BN TL KR JP CN TW MN IN PK BD NP LK AU NZ FJ PG DE SE FR GB US BR ZA"
 ).split()
-CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
 
 
 def fake_registrations(event: Event, count: int, seed: int = 8):

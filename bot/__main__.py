@@ -11,11 +11,14 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 
-from bot.app import build_bot, build_dispatcher
+from bot.app import build_bot, build_dispatcher, privacy_service
+from bot.core.clock import Clock
 from bot.core.crypto import new_key
 from bot.core.db import create_engine, upgrade_schema
 from bot.core.settings import Settings, load_settings
+from bot.kit.services import Services
 from bot.runtime.logs import configure_logging
+from bot.runtime.polling import poll
 from bot.runtime.webhook import check_webhook_settings, serve_webhook
 
 log = logging.getLogger("bot")
@@ -24,9 +27,10 @@ log = logging.getLogger("bot")
 async def prepare(settings: Settings) -> tuple[Dispatcher, Bot]:
     """What polling and webhook mode do before taking updates: migrations and start-up checks."""
     dp = build_dispatcher(settings)
+    services: Services = dp["services"]
     if settings.migrate_on_start:
-        await upgrade_schema(dp["engine"])
-    unreadable = await dp["privacy"].unreadable_passports()
+        await upgrade_schema(services.engine)
+    unreadable = await services.privacy.unreadable_passports()
     if unreadable:
         raise SystemExit(
             f"Invalid setting PASSPORT_KEY: {unreadable} stored passport numbers cannot be decrypted "
@@ -49,9 +53,7 @@ async def run(settings: Settings) -> None:
             await run(emulated)
         return
     dp, bot = await prepare(settings)
-    log.info("polling %s for event %s", settings.telegram_api_base, dp["conference"].id)
-    # Pending updates are kept: they are what delegates sent while the bot was down.
-    await dp.start_polling(bot, handle_signals=True)
+    await poll(dp, bot, settings.telegram_api_base, dp["services"].event.id)
 
 
 async def webhook(settings: Settings) -> None:
@@ -59,7 +61,7 @@ async def webhook(settings: Settings) -> None:
         raise SystemExit("Invalid setting BOT_TOKEN: missing (get one from @BotFather, see README)")
     check_webhook_settings(settings)
     dp, bot = await prepare(settings)
-    await serve_webhook(settings, dp, bot)
+    await serve_webhook(settings, dp, bot, dp["services"].engine)
 
 
 async def db_upgrade(settings: Settings) -> None:
@@ -72,10 +74,8 @@ async def db_upgrade(settings: Settings) -> None:
 
 async def purge(settings: Settings, force: bool) -> None:
     """The retention purge, for organisers (the running bot also checks daily)."""
-    dp = build_dispatcher(settings)
-    try:
-        privacy = dp["privacy"]
-        now = dp["clock"].now()
+    async with privacy_service(settings) as privacy:
+        now = Clock(settings.event_clock).now()
         if not privacy.purge_due(now) and not force:
             raise SystemExit(
                 f"The retention period ends after {privacy.kept_until.isoformat()} "
@@ -83,24 +83,17 @@ async def purge(settings: Settings, force: bool) -> None:
             )
         report = await privacy.purge(now)
         print(f"{report.registrations} registrations erased, {report.users} users' other data deleted.")
-    finally:
-        await dp.storage.close()
-        await dp["engine"].dispose()
 
 
 async def rotate_keys(settings: Settings) -> None:
-    dp = build_dispatcher(settings)
-    try:
-        count = await dp["privacy"].rotate_passports()
+    async with privacy_service(settings) as privacy:
+        count = await privacy.rotate_passports()
         print(f"{count} passport numbers re-encrypted with the first key of PASSPORT_KEY.")
-    finally:
-        await dp.storage.close()
-        await dp["engine"].dispose()
 
 
 def run_until_done(work: Coroutine[Any, Any, None]) -> None:
     """On uvloop where it is installed (not on Windows): asyncio's loop written in C, 13% less CPU
-    per registration step, measured in one process (README, Performance)."""
+    per registration step, measured in one process (docs/performance.md)."""
     try:
         import uvloop
     except ImportError:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram_dialog import setup_dialogs
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.broadcasts.audiences import AudienceService
 from bot.broadcasts.dialog import broadcast_dialog
@@ -32,9 +34,11 @@ from bot.core.settings import Settings
 from bot.core.users import UserService
 from bot.delegations.dialogs import INVITE_PREFIX, delegations_dialog, invite_dialog
 from bot.delegations.handlers import delegation_router, open_invitation
+from bot.delegations.membership import DelegationMembership
 from bot.delegations.service import DelegationService
 from bot.information.dialogs import faq_dialog, info_dialog, programme_dialog
 from bot.information.handlers import info_router
+from bot.information.places import send_location
 from bot.kit.dialog_ids import install as install_dialog_ids
 from bot.kit.menus import CommandMenus
 from bot.kit.services import Services
@@ -44,8 +48,9 @@ from bot.privacy.handlers import privacy_admin_router, privacy_router
 from bot.privacy.purge_dialog import purge_dialog
 from bot.privacy.retention import RetentionJob
 from bot.privacy.service import PrivacyService
-from bot.questions.handlers import answer_typed_question, organisers_router, questions_router
+from bot.questions.delegates import answer_typed_question, questions_router
 from bot.questions.matcher import FaqMatcher
+from bot.questions.organisers import organisers_router
 from bot.questions.service import QuestionService
 from bot.registration.form_dialog import registration_dialog
 from bot.registration.hooks import RegistrationHooks
@@ -61,10 +66,11 @@ from bot.runtime.middlewares import LanguageMiddleware
 from bot.runtime.retry import InteractiveUpdates, RetryRequests
 from bot.runtime.shutdown import InFlightUpdates
 from bot.runtime.storage import SQLStorage, StateWrites, create_storage
+from bot.staff.checkin import open_checkin_link
 from bot.staff.checkin_service import CheckinService
+from bot.staff.commands import ADMIN_COMMANDS, STAFF_COMMANDS, staff_router
 from bot.staff.export_service import ExportService
 from bot.staff.find_service import SearchService
-from bot.staff.handlers import ADMIN_COMMANDS, STAFF_COMMANDS, open_checkin_link, staff_router
 from bot.staff.headcount_service import HeadcountService
 from bot.staff.roles import staff_dialog
 
@@ -92,35 +98,46 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> Dispatcher:
-    event = load_event(settings.event_file)
+    """A dispatcher with every feature, its own services and storage: fresh for every call."""
     engine = engine or create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     storage = create_storage(settings.redis_url, sessions)
     isolation: BaseEventIsolation = (
         storage.create_isolation() if isinstance(storage, RedisStorage) else UpdateIsolation()
     )
-    # A bot without Redis is the only process using its database (README, "Several processes"):
-    # it may keep each user's language and staff rights for a minute instead of reading them on
-    # every update.
+    services = build_services(settings, engine, sessions, storage)
+    dp = Dispatcher(storage=storage, events_isolation=isolation, services=services)
+    _install_middlewares(dp, services, isolation, storage)
+    dp.include_routers(*_routers(settings))
+    install_dialog_ids()
+    setup_dialogs(dp, events_isolation=isolation)
+    _register_jobs(dp, services)
+    return dp
+
+
+def build_services(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], storage: BaseStorage
+) -> Services:
+    """Every service, built once, each given what it needs; then the hooks between features."""
+    event = load_event(settings.event_file)
+    # A bot without Redis is the only process using its database (docs/operations.md, "Several
+    # processes"): it may keep each user's language and staff rights for a minute instead of
+    # reading them on every update.
     users = UserService(sessions, keep_seconds=0.0 if settings.redis_url else 60.0)
     passports = PassportCipher(settings.passport_keys())
     clock = Clock(settings.event_clock)
-    privacy = PrivacyService(sessions, event, passports, storage, users, settings.retention_days)
     audiences = AudienceService(sessions, event)
     broadcasts = BroadcastService(sessions, audiences, event)
-    outbox = OutboxWorker(
-        broadcasts,
-        ReminderService(broadcasts, event),
-        RateLimiter(settings.broadcast_rate, settings.broadcast_per_chat_interval),
-        clock,
-    )
     staff = StaffService(sessions, settings.admin_ids, users)
     delegations = DelegationService(sessions, event)
     start_links = StartLinks()
     start_links.register(CHECKIN_PREFIX, open_checkin_link)
     start_links.register(INVITE_PREFIX, open_invitation)
-    menus = CommandMenus(staff, DELEGATE_COMMANDS, STAFF_COMMANDS, ADMIN_COMMANDS)
-    services = Services(
+    registration_hooks = RegistrationHooks()
+    registration_hooks.started.append(audiences.registration_started)
+    registration_hooks.declined.append(audiences.registration_declined)
+    registration_hooks.completed.append(DelegationMembership(delegations, event).join_after_registration)
+    return Services(
         settings=settings,
         engine=engine,
         event=event,
@@ -128,50 +145,35 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
         users=users,
         staff=staff,
         passports=passports,
-        menus=menus,
+        menus=CommandMenus(staff, DELEGATE_COMMANDS, STAFF_COMMANDS, ADMIN_COMMANDS),
         start_links=start_links,
         answer_question=answer_typed_question,
+        send_location=send_location,
         registrations=RegistrationService(sessions, event, passports),
-        registration_hooks=RegistrationHooks(),
+        registration_hooks=registration_hooks,
         delegations=delegations,
         faq=FaqMatcher(event),
         questions=QuestionService(sessions, event.id),
-        privacy=privacy,
+        privacy=PrivacyService(sessions, event, passports, storage, users, settings.retention_days),
         headcounts=HeadcountService(sessions, event),
         search=SearchService(sessions, event),
         exports=ExportService(sessions, event),
         checkins=CheckinService(sessions, event),
         audiences=audiences,
         broadcasts=broadcasts,
-        outbox=outbox,
+        outbox=OutboxWorker(
+            broadcasts,
+            ReminderService(broadcasts, event),
+            RateLimiter(settings.broadcast_rate, settings.broadcast_per_chat_interval),
+            clock,
+        ),
     )
-    dp = Dispatcher(
-        storage=storage,
-        events_isolation=isolation,
-        services=services,
-        # TRANSITION: the old names, until every handler takes `services`.
-        settings=settings,
-        engine=engine,
-        conference=event,
-        clock=clock,
-        users=users,
-        registrations=services.registrations,
-        faq=services.faq,
-        questions=services.questions,
-        passports=passports,
-        privacy=privacy,
-        staff=staff,
-        start_links=start_links,
-        delegations=delegations,
-        headcounts=services.headcounts,
-        search=services.search,
-        exports=services.exports,
-        checkins=services.checkins,
-        menus=menus,
-        audiences=audiences,
-        broadcasts=broadcasts,
-        outbox=outbox,
-    )
+
+
+def _install_middlewares(
+    dp: Dispatcher, services: Services, isolation: BaseEventIsolation, storage: BaseStorage
+) -> None:
+    """On `dp.update`, so that background dialogue updates (`manager.bg()`) get them too."""
     # Registered first: on shutdown the updates in progress finish before anything closes.
     in_flight = InFlightUpdates()
     dp.update.outer_middleware(in_flight)
@@ -181,9 +183,12 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
     if isinstance(storage, SQLStorage):
         dp.update.outer_middleware(StateWrites(storage))
     dp.update.outer_middleware(InteractiveUpdates())
-    dp.update.outer_middleware(LanguageMiddleware(users))
-    dp.include_routers(
-        errors_router(),
+    dp.update.outer_middleware(LanguageMiddleware(services.users, services.staff))
+
+
+def _routers(settings: Settings) -> list[Router]:
+    """Every feature's routers and dialogues, in the order updates try them."""
+    return [
         organisers_router(settings),
         privacy_admin_router(),
         privacy_router(),
@@ -206,18 +211,37 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
         delegations_dialog(),
         staff_dialog(),
         fallback_router(),
-    )
-    install_dialog_ids()
-    setup_dialogs(dp, events_isolation=isolation)
+        # Last: an error goes through the routers in this order too, and this one takes any error
+        # the features' own error handlers (stale buttons) left.
+        errors_router(),
+    ]
+
+
+def _register_jobs(dp: Dispatcher, services: Services) -> None:
     dp.startup.register(_set_commands)
-    dp.startup.register(menus.install)
-    retention = RetentionJob(privacy, clock)
+    dp.startup.register(services.menus.install)
+    retention = RetentionJob(services.privacy, services.clock)
     dp.startup.register(retention.start)
     dp.shutdown.register(retention.stop)
-    dp.startup.register(outbox.start)
-    dp.shutdown.register(outbox.stop)
+    dp.startup.register(services.outbox.start)
+    dp.shutdown.register(services.outbox.stop)
     dp.shutdown.register(_dispose_engine)
-    return dp
+
+
+@asynccontextmanager
+async def privacy_service(settings: Settings) -> AsyncIterator[PrivacyService]:
+    """The privacy service alone, for `python -m bot purge` and `keys rotate`: no dispatcher."""
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    storage = create_storage(settings.redis_url, sessions)
+    users = UserService(sessions, keep_seconds=0.0)
+    passports = PassportCipher(settings.passport_keys())
+    event = load_event(settings.event_file)
+    try:
+        yield PrivacyService(sessions, event, passports, storage, users, settings.retention_days)
+    finally:
+        await storage.close()
+        await engine.dispose()
 
 
 async def _set_commands(bot: Bot) -> None:
@@ -233,5 +257,5 @@ async def _set_commands(bot: Bot) -> None:
             await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
 
 
-async def _dispose_engine(engine: AsyncEngine) -> None:
-    await engine.dispose()
+async def _dispose_engine(services: Services) -> None:
+    await services.engine.dispose()

@@ -12,18 +12,23 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import io
 import itertools
 import json
 import logging
 import mimetypes
 import os
+import re
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
+import zxingcpp
 from aiohttp import web
+from PIL import Image
 
 from emulator.botapi import Call, FakeTelegram, StoredMessage
 
@@ -94,6 +99,9 @@ DEFAULT_PERSONAS = (
     Persona(7000010, "Jonas", "Weber", "de", "organiser", "+4915123456789"),
     Persona(7000011, "Sam", "Cruz", "en", "staff", "+639189876543"),
 )
+# Telegram opens t.me links to a bot with a start parameter of these characters only.
+START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+LINK_HOSTS = {"t.me", "telegram.me", "telegram.dog"}
 GROUP_ID = -1001000000001
 GROUP_TITLE = "Organisers"
 BOT_PROFILE = {"first_name": "Registration Bot", "username": "registration_bot"}
@@ -106,6 +114,9 @@ class EmulatorInfo:
     clock: datetime | None = None  # the bot's frozen "now" (EVENT_CLOCK)
     clock_set_by_emulator: bool = False
     notes: list[str] = field(default_factory=list)
+    # The real time (Unix seconds) at which the bot started reading `clock`: the page shows a
+    # message sent n seconds later at `clock` + n, so that chats happen on the event's day.
+    since: float = field(default_factory=time.time)
 
     def as_dict(self) -> dict[str, Any]:
         clock = None
@@ -115,6 +126,9 @@ class EmulatorInfo:
                 "iso": self.clock.isoformat(),
                 "label": f"{self.clock:%a} {self.clock.day} {self.clock:%B %Y, %H:%M} "
                 f"(UTC{offset[:3]}:{offset[3:]})",
+                "timestamp": self.clock.timestamp(),
+                "utc_offset": int(self.clock.utcoffset().total_seconds()),  # EVENT_CLOCK has an offset
+                "since": self.since,
             }
         return {"clock": clock, "clock_set_by_emulator": self.clock_set_by_emulator, "notes": self.notes}
 
@@ -174,7 +188,9 @@ class Emulator(FakeTelegram):
         app.router.add_post("/api/chats/{chat_id}/sticker", self._api_sticker)
         app.router.add_post("/api/chats/{chat_id}/users", self._api_share_users)
         app.router.add_post("/api/chats/{chat_id}/upload", self._api_upload)
+        app.router.add_post("/api/chats/{chat_id}/scan", self._api_scan)
         app.router.add_post("/api/personas", self._api_new_persona)
+        app.router.add_post("/api/links/open", self._api_open_link)
         app.router.add_get("/api/files/{file_id}", self._api_file)
         app.router.add_get("/api/events", self._api_events)
         return app
@@ -326,6 +342,27 @@ class Emulator(FakeTelegram):
                 current = {"message_id": message.message_id, **markup} if "keyboard" in markup else None
         return current
 
+    def start_command(self, link: str) -> str:
+        """What a Telegram client sends on opening a link to this bot: /start and the link's
+        start parameter. ValueError for a link that does not open this bot."""
+        link = link.strip()
+        url = urlsplit(link if "://" in link else f"https://{link}")
+        query = parse_qs(url.query)
+        if url.scheme == "tg" and url.netloc == "resolve":
+            username = query.get("domain", [""])[0]
+        elif url.scheme in ("http", "https") and url.hostname in LINK_HOSTS:
+            username = url.path.strip("/")
+        else:
+            raise ValueError(f"not a Telegram link: {link[:100]}")
+        if username.lower() != self.bot_user["username"].lower():
+            raise ValueError(f"not a link to @{self.bot_user['username']}: {link[:100]}")
+        parameter = query.get("start", [""])[0]
+        if not parameter:
+            return "/start"
+        if not START_PARAMETER.fullmatch(parameter):
+            raise ValueError("Telegram drops start parameters other than 1-64 of A-Z, a-z, 0-9, _ and -")
+        return f"/start {parameter}"
+
     # -- the page's API
 
     async def _page(self, request: web.Request) -> web.Response:
@@ -464,6 +501,48 @@ class Emulator(FakeTelegram):
             )
         return web.json_response({"delivered": True})
 
+    async def _api_open_link(self, request: web.Request) -> web.Response:
+        """A t.me link opened by the chosen user, as from another app or a pasted link."""
+        body = await _json_body(request)
+        user_id, link = self._chosen_user(body), body.get("link")
+        if not isinstance(link, str):
+            raise web.HTTPBadRequest(text="a link is expected")
+        try:
+            command = self.start_command(link)
+        except ValueError as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        self.push_update(self.message_update(user_id, command))
+        return web.json_response({"delivered": True, "chat_id": user_id, "text": command})
+
+    async def _api_scan(self, request: web.Request) -> web.Response:
+        """A photo in a chat scanned with the chosen user's phone: the link in its QR code opens
+        the bot for that user (how staff check delegates in with their tickets)."""
+        chat_id = self._known_chat(request)
+        body = await _json_body(request)
+        user_id, message_id = self._chosen_user(body), body.get("message_id")
+        photo = next(
+            (
+                m.data["photo"]
+                for m in self.chat(chat_id)
+                if m.message_id == message_id and not m.deleted and "photo" in m.data
+            ),
+            None,
+        )
+        if photo is None:
+            raise web.HTTPNotFound(text="no such photo")
+        # Decoding a large photo takes a moment: the bot's requests go on meanwhile.
+        found = await asyncio.to_thread(_read_qr, self.files[photo[-1]["file_id"]])
+        if found is None:
+            raise web.HTTPUnprocessableEntity(text="No QR code found in this photo.")
+        try:
+            command = self.start_command(found)
+        except ValueError:
+            raise web.HTTPUnprocessableEntity(
+                text=f"The QR code does not open @{self.bot_user['username']}: it holds {found[:200]}"
+            ) from None
+        self.push_update(self.message_update(user_id, command))
+        return web.json_response({"delivered": True, "chat_id": user_id, "text": command, "link": found})
+
     async def _api_new_persona(self, request: web.Request) -> web.Response:
         body = await _json_body(request)
         first_name = str(body.get("first_name") or "").strip()[:64]
@@ -534,6 +613,12 @@ class Emulator(FakeTelegram):
             return chat_id
         raise web.HTTPNotFound(text="no such chat")
 
+    def _chosen_user(self, body: dict[str, Any]) -> int:
+        user_id = body.get("user_id")
+        if user_id not in self.personas:
+            raise web.HTTPBadRequest(text="user_id of an emulated user expected")
+        return int(user_id)
+
     def _sender(self, chat_id: int, body: dict[str, Any]) -> int:
         """The user writing: the chat's own in a private chat, a member in the group."""
         if chat_id > 0:
@@ -552,6 +637,15 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="JSON object expected")
     return body
+
+
+def _read_qr(content: bytes) -> str | None:
+    try:
+        image = Image.open(io.BytesIO(content))
+        found = zxingcpp.read_barcode(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    except OSError:  # not an image Pillow reads
+        return None
+    return found.text if found else None
 
 
 def _preview(message: dict[str, Any]) -> dict[str, Any]:

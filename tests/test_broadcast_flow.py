@@ -46,9 +46,9 @@ def settings(fake: FakeTelegram):
 @asynccontextmanager
 async def running(app: App) -> AsyncIterator[App]:
     """The dispatcher started and stopped as polling does: the outbox worker with it."""
-    outbox = app.dp["outbox"]
+    outbox = app.dp["services"].outbox
     outbox.poll_interval, outbox.progress_interval = 0.05, 0.2
-    app.dp["broadcasts"].retry = RetryPolicy(base_delay=0.05)
+    app.dp["services"].broadcasts.retry = RetryPolicy(base_delay=0.05)
     await app.dp.emit_startup(bot=app.bot, **app.dp.workflow_data)
     try:
         yield app
@@ -164,11 +164,11 @@ async def test_staff_only(app, engine, event):
         await staff.tap("now")
         await wait_for_report(staff)
         # A staff member whose role is revoked in the middle of a broadcast cannot send it.
-        await app.dp["staff"].grant(STAFF, 901)
+        await app.dp["services"].staff.grant(STAFF, 901)
         former = app.chat(901, "en")
         await compose(former, "k:all", "Hello")
         await former.tap("preview")
-        await app.dp["staff"].revoke(STAFF, 901)
+        await app.dp["services"].staff.revoke(STAFF, 901)
         await former.tap("now")
     [job] = await jobs(engine)
     # A forged "cancel" button from a delegate changes nothing and answers nothing.
@@ -227,7 +227,7 @@ async def test_photo_with_caption_by_status(app, engine, event):
 
 async def test_send_later(app, engine, event):
     await register(registration_service(engine, event), 1)
-    clock = app.dp["clock"]
+    clock = app.dp["services"].clock
     async with running(app):
         staff = app.chat(STAFF, "fr")
         await compose(staff, "k:all", "Reminder")
@@ -241,11 +241,11 @@ async def test_send_later(app, engine, event):
         progress = progress_message(staff, "📣 Diffusion #").text
         assert "⏰" in progress and "dim. 21 avr. 2024, 18:00" in progress
         clock.frozen_at = datetime.fromisoformat("2024-04-21T17:59:00+08:00")
-        app.dp["outbox"].wake()
+        app.dp["services"].outbox.wake()
         await staff.send("/help")  # some time passes
         assert received(app.fake, 1) == []
         clock.frozen_at = datetime.fromisoformat("2024-04-21T18:00:00+08:00")
-        app.dp["outbox"].wake()
+        app.dp["services"].outbox.wake()
         await wait_for_report(staff, finished="terminée")
     assert [m.text for m in received(app.fake, 1)] == ["Reminder"]
 
@@ -370,7 +370,7 @@ async def test_thousand_recipients_with_429s_blocked_users_and_a_restart(
 async def test_pause_resume_and_cancel(app, engine, event, settings):
     recipients = list(range(20_001, 20_301))
     await register_many(engine, event, recipients)
-    outbox = app.dp["outbox"]
+    outbox = app.dp["services"].outbox
     outbox.limiter = RateLimiter(20, 0.2)  # 300 messages: 15 s, time enough to press buttons
     outbox.in_flight = in_flight_for(20)
     fake = app.fake
@@ -454,7 +454,7 @@ async def test_reminders_once_per_user_in_their_language(app, engine, event):
     english, french, spanish, done = (
         app.chat(user_id, code) for user_id, code in ((31, "en"), (32, "fr"), (33, "es"), (34, "en"))
     )
-    clock = app.dp["clock"]
+    clock = app.dp["services"].clock
     times = reminder_times(event)
 
     def reminders(chat: Chat) -> list[str]:
@@ -468,14 +468,14 @@ async def test_reminders_once_per_user_in_their_language(app, engine, event):
         await done.send("/start")
         await register(registration_service(engine, event), 34)  # started, then finished
         clock.frozen_at = times[7] - timedelta(minutes=1)
-        app.dp["outbox"].wake()
+        app.dp["services"].outbox.wake()
         await english.send("/help")
         assert reminders(english) == []
         clock.frozen_at = times[7]
-        app.dp["outbox"].wake()
+        app.dp["services"].outbox.wake()
         await app.fake.wait_for(lambda: all(reminders(chat) for chat in (english, french, spanish)), 5)
         clock.frozen_at = times[7] + timedelta(hours=5)
-        app.dp["outbox"].wake()
+        app.dp["services"].outbox.wake()
         await english.send("/help")
         await english.send("/help")
         assert [len(reminders(chat)) for chat in (english, french, spanish, done)] == [1, 1, 1, 0]
@@ -483,7 +483,7 @@ async def test_reminders_once_per_user_in_their_language(app, engine, event):
         assert "15 mai 2024" in reminders(french)[0]
         assert "15 de mayo de 2024" in reminders(spanish)[0]
         clock.frozen_at = times[1]
-        app.dp["outbox"].wake()
+        app.dp["services"].outbox.wake()
         await app.fake.wait_for(lambda: len(reminders(english)) == 2, 5)
         await app.fake.wait_for(
             lambda: all(len(reminders(chat)) == 2 for chat in (english, french, spanish)), 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import io
 import json
 import logging
 import socket
@@ -16,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import zxingcpp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -28,6 +30,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
 )
 from aiogram_dialog.utils import CB_SEP
+from PIL import Image
 
 from bot.app import build_bot, build_dispatcher
 from bot.core.settings import PROJECT_ROOT, SettingsError
@@ -152,7 +155,11 @@ async def test_launcher_fills_in_what_a_first_try_needs(tmp_path):
         async with aiohttp.ClientSession(base_url=settings.telegram_api_base) as http:
             page = Page(http)
             state = await page.get("/api/state")
-            assert state["info"]["clock"]["label"] == "Wed 10 April 2024, 09:00 (UTC+02:00)"
+            clock = state["info"]["clock"]
+            assert clock["label"] == "Wed 10 April 2024, 09:00 (UTC+02:00)"
+            # What the page needs to show message times on the event clock, in its time zone.
+            assert clock["timestamp"] == LETTER_MORNING.timestamp() and clock["utc_offset"] == 7200
+            assert time.time() - 60 < clock["since"] <= time.time()
             assert state["info"]["clock_set_by_emulator"] is True
             organiser = next(c["persona"] for c in state["chats"] if c["id"] == ORGANISER)
             assert organiser["admin"] is True and organiser["role"] == "organiser"
@@ -227,6 +234,12 @@ async def test_a_delegate_chats_with_the_real_bot_through_the_page(emulated, eng
     assert registration.language == "fr" and registration.phone == "+33612345678"
     summary = next(m for m in reversed(chat["messages"]) if m.get("reply_markup"))
     assert registration.code in summary["text"]
+
+    # At the entrance, the organiser scans her ticket: the bot checks her in.
+    scan = {"message_id": photo["message_id"], "user_id": ORGANISER}
+    chat = await page.answer(ORGANISER, lambda: page.post(f"/api/chats/{MARIE}/scan", scan))
+    assert chat["messages"][-2]["text"] == f"/start ci_{registration.checkin_token}"
+    assert "✅" in chat["messages"][-1]["text"] and registration.code in chat["messages"][-1]["text"]
 
 
 @pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
@@ -356,6 +369,76 @@ async def test_page_api_refuses_bad_requests(emulator, bot, page):
         assert response.status == 400
     async with page.http.get("/api/files/nothing") as response:
         assert response.status == 404
+
+
+async def test_a_link_opens_the_bot_for_the_chosen_user(emulator, bot, page):
+    """A t.me link tapped in another app or pasted in the page, by any user, a new one too: the
+    bot gets /start with the link's start parameter, as from Telegram."""
+    thiri = await page.post("/api/personas", {"first_name": "Thiri", "language_code": "my"})
+    links = {
+        "https://t.me/registration_bot?start=dl_AbC-12": "/start dl_AbC-12",
+        " t.me/Registration_Bot?start=dl_x ": "/start dl_x",
+        "tg://resolve?domain=registration_bot&start=ci_y": "/start ci_y",
+        "https://telegram.me/registration_bot": "/start",
+    }
+    for link, text in links.items():
+        opened = await page.post("/api/links/open", {"link": link, "user_id": thiri["id"]})
+        assert opened == {"delivered": True, "chat_id": thiri["id"], "text": text}
+    updates = await bot.get_updates(timeout=0)
+    assert [u.message.text for u in updates] == list(links.values())
+    first = updates[0].message
+    assert first.from_user.id == thiri["id"] and first.from_user.language_code == "my"
+    assert first.chat.type == "private" and first.entities[0].type == "bot_command"
+    assert first.entities[0].length == len("/start")
+
+    refused = {
+        "https://t.me/other_bot?start=dl_x": "not a link to @registration_bot",
+        "https://example.org/registration_bot?start=dl_x": "not a Telegram link",
+        "https://t.me/registration_bot?start=two%20words": "start parameters",
+        f"https://t.me/registration_bot?start={'x' * 65}": "start parameters",
+    }
+    for link, reason in refused.items():
+        assert reason in await page.post("/api/links/open", {"link": link, "user_id": MARIE}, status=400)
+    await page.post("/api/links/open", {"link": "t.me/registration_bot", "user_id": 123}, status=400)
+    await page.post("/api/links/open", {"user_id": MARIE}, status=400)
+    assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == []
+
+
+def qr_code(text: str) -> bytes:
+    pixels = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode).to_image(scale=8)
+    return _png(Image.fromarray(pixels))
+
+
+async def test_staff_scan_a_qr_code_the_bot_sent(emulator, bot, page):
+    link = "https://t.me/registration_bot?start=ci_tok3n"
+    ticket = await bot.send_photo(MARIE, BufferedInputFile(qr_code(link), "ticket.png"), caption="Ticket")
+    scan = {"message_id": ticket.message_id, "user_id": STAFF}
+    scanned = await page.post(f"/api/chats/{MARIE}/scan", scan)
+    assert scanned == {"delivered": True, "chat_id": STAFF, "text": "/start ci_tok3n", "link": link}
+    [update] = await bot.get_updates(timeout=0)
+    assert update.message.from_user.id == STAFF and update.message.chat.id == STAFF
+    assert update.message.text == "/start ci_tok3n"
+
+    elsewhere = await bot.send_photo(MARIE, BufferedInputFile(qr_code("https://example.org/"), "x.png"))
+    blank = BufferedInputFile(_png(Image.new("L", (64, 64), 255)), "blank.png")
+    plain = await bot.send_photo(MARIE, blank)
+    for message, reason in [
+        (elsewhere, "does not open @registration_bot: it holds https://example.org/"),
+        (plain, "No QR code found"),
+    ]:
+        body = {**scan, "message_id": message.message_id}
+        assert reason in await page.post(f"/api/chats/{MARIE}/scan", body, status=422)
+    text = await bot.send_message(MARIE, "no photo here")
+    await page.post(f"/api/chats/{MARIE}/scan", {**scan, "message_id": text.message_id}, status=404)
+    await page.post(f"/api/chats/{STAFF}/scan", scan, status=404)  # the photo is in Marie's chat
+    await page.post(f"/api/chats/{MARIE}/scan", {**scan, "user_id": 5}, status=400)
+    assert await bot.get_updates(offset=update.update_id + 1, timeout=0) == []
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def _one_button() -> InlineKeyboardMarkup:

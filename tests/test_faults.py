@@ -280,11 +280,11 @@ async def test_sigkill_during_a_broadcast(fake, tmp_path, event):
     kill may arrive twice (the outbox's stated at-least-once policy)."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.core.db'}"
     dp = build_dispatcher(make_settings(database_url=database_url))
-    engine = dp["engine"]
+    engine = dp["services"].engine
     await upgrade_schema(engine)
     recipients = list(range(10_000, 10_300))
     await register_many(engine, event, recipients)
-    await dp["broadcasts"].create(
+    await dp["services"].broadcasts.create(
         audience=Audience(AudienceKind.ALL),
         audience_label="everyone",
         text="The venue has changed.",

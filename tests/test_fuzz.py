@@ -114,12 +114,12 @@ def steps(*path: Step) -> Callable[[Chat], Awaitable[None]]:
 
 
 async def a_delegation_exists(chat: Chat) -> None:
-    delegations = chat.dp["delegations"]
-    await delegations.create("Akbayan", "PH", None, 900, chat.dp["clock"].now())
+    delegations = chat.dp["services"].delegations
+    await delegations.create("Akbayan", "PH", None, 900, chat.dp["services"].clock.now())
 
 
 async def someone_is_staff(chat: Chat) -> None:
-    await chat.dp["staff"].grant(900, 5_555_555)
+    await chat.dp["services"].staff.grant(900, 5_555_555)
 
 
 # The registration, each state with the answer that leaves it.
@@ -415,7 +415,7 @@ async def test_fuzz(fuzz_app, victim, state, script):
     app = fuzz_app
     path, admin = PATHS[state]
     chat = app.chat(next(_ids), language_code="en")
-    staff = app.dp["staff"]
+    staff = app.dp["services"].staff
     admins = staff.admin_ids
     if admin:  # an organiser of ADMIN_IDS for this example only: the staff list stays short
         staff.admin_ids = admins | {chat.user_id}
@@ -428,7 +428,7 @@ async def test_fuzz(fuzz_app, victim, state, script):
 
 async def fuzz(app: App, chat: Chat, state: State, script: list[Action]) -> None:
     assert await current_state(chat) == state.state, "the scripted path reaches the state"
-    [before] = [r for r in await stored(app.dp["engine"]) if r.user_id == VICTIM]
+    [before] = [r for r in await stored(app.dp["services"].engine) if r.user_id == VICTIM]
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
     try:
@@ -442,5 +442,5 @@ async def fuzz(app: App, chat: Chat, state: State, script: list[Action]) -> None
                 assert answered(app.fake.calls[calls:], chat.user_id), f"no answer to {action!r}"
     finally:
         logging.getLogger().removeHandler(errors)
-    [after] = [r for r in await stored(app.dp["engine"]) if r.id == before.id]
+    [after] = [r for r in await stored(app.dp["services"].engine) if r.id == before.id]
     assert after == before, "forged buttons changed another delegate's registration"

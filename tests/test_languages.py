@@ -101,12 +101,12 @@ async def render_needs(app) -> dict[str, dict[str, Any]]:
     group: `start` data, and `dialog` data put in place before it is shown. The organiser who
     looks at every window is registered, has invited a delegation and appointed a staff member.
     A new dialogue whose windows need data adds it here."""
-    answers = {**FULL_ANSWERS, "passport_number": app.dp["passports"].encrypt("P1234567A")}
-    registrations, delegations = app.dp["registrations"], app.dp["delegations"]
+    answers = {**FULL_ANSWERS, "passport_number": app.dp["services"].passports.encrypt("P1234567A")}
+    registrations, delegations = app.dp["services"].registrations, app.dp["services"].delegations
     await registrations.register(ORGANISER, Answers.model_validate(answers), BEFORE_DEADLINE)
     delegation = await delegations.create("Akbayan", "PH", 4, ORGANISER, BEFORE_DEADLINE)
-    await app.dp["staff"].grant(ORGANISER, STAFF_MEMBER)
-    event = app.dp["conference"]
+    await app.dp["services"].staff.grant(ORGANISER, STAFF_MEMBER)
+    event = app.dp["services"].event
     first_day = event.programme.days[0]
     return {
         "RegistrationSG": {"start": {"answers": answers, "editing": True}},
@@ -380,7 +380,7 @@ async def test_a_delegate_registers_entirely_in_their_language(app, engine, lang
     messages = [message for message in chat.fake.chat(chat.user_id) if message.from_bot]
     assert_no_english(language, messages)
     if language != DEFAULT_LANGUAGE:
-        assert localized(app.dp["conference"].city, language) in "\n".join(m.text or "" for m in messages)
+        assert localized(app.dp["services"].event.city, language) in "\n".join(m.text or "" for m in messages)
 
 
 @sqlite_only

@@ -128,12 +128,14 @@ async def test_passport_is_ciphertext_at_rest_and_masked_on_screen(app, engine):
 async def test_stored_numbers_unreadable_with_another_key(app, engine):
     await register_with_visa(app.chat(user_id=USER))
     other = build_dispatcher(make_settings(passport_key=new_key()), engine)
-    assert await other["privacy"].unreadable_passports() == 1, "start-up refuses such a key"
+    assert await other["services"].privacy.unreadable_passports() == 1, "start-up refuses such a key"
     both = build_dispatcher(make_settings(passport_key=f"{new_key()},{PASSPORT_KEY}"), engine)
-    assert await both["privacy"].unreadable_passports() == 0
-    assert await both["privacy"].rotate_passports() == 1
-    assert await other["privacy"].unreadable_passports() == 1
-    assert await app.dp["privacy"].unreadable_passports() == 1, "the old key alone no longer reads it"
+    assert await both["services"].privacy.unreadable_passports() == 0
+    assert await both["services"].privacy.rotate_passports() == 1
+    assert await other["services"].privacy.unreadable_passports() == 1
+    assert await app.dp["services"].privacy.unreadable_passports() == 1, (
+        "the old key alone no longer reads it"
+    )
 
 
 # -- /privacy and /mydata ---------------------------------------------------------------
@@ -287,7 +289,7 @@ def test_every_registration_column_is_kept_or_cleared():
 
 
 def test_retention_period(app, event):
-    privacy = app.dp["privacy"]
+    privacy = app.dp["services"].privacy
     assert privacy.kept_until == event.ends_on + timedelta(days=90)
     last_minute = datetime.fromisoformat("2024-10-29T23:59:00+08:00")
     assert not privacy.purge_due(last_minute) and privacy.purge_due(last_minute + timedelta(minutes=1))
@@ -305,13 +307,13 @@ async def test_retention_job_purges_once_the_period_is_over(fake, engine, settin
     early = build_dispatcher(
         make_settings(event_clock=datetime.fromisoformat("2024-10-29T12:00:00+08:00")), engine
     )
-    await RetentionJob(early["privacy"], early["clock"]).check()
+    await RetentionJob(early["services"].privacy, early["services"].clock).check()
     assert (await stored(engine))[0].status == RegistrationStatus.REGISTERED
 
     late = build_dispatcher(
         make_settings(event_clock=datetime.fromisoformat("2024-10-30T00:00:00+08:00")), engine
     )
-    job = RetentionJob(late["privacy"], late["clock"], interval=3600)
+    job = RetentionJob(late["services"].privacy, late["services"].clock, interval=3600)
     await job.start()  # checks at once, as the bot does at start-up
     try:
         for _ in range(200):
@@ -355,15 +357,15 @@ async def test_purge_command_line(tmp_path, capsys):
     after_event = datetime.fromisoformat("2024-08-01T10:00:00+08:00")
     settings = make_settings(database_url=database_url, event_clock=after_event)
     dp = build_dispatcher(settings)
-    await upgrade_schema(dp["engine"])
-    await dp["registrations"].register(USER, SAMPLE_ANSWERS, BEFORE_DEADLINE)
+    await upgrade_schema(dp["services"].engine)
+    await dp["services"].registrations.register(USER, SAMPLE_ANSWERS, BEFORE_DEADLINE)
     with pytest.raises(SystemExit, match=r"ends after 2024-10-29 \(RETENTION_DAYS=90\); use --force"):
         await purge(settings, force=False)
-    assert (await stored(dp["engine"]))[0].status == RegistrationStatus.REGISTERED
+    assert (await stored(dp["services"].engine))[0].status == RegistrationStatus.REGISTERED
     await purge(settings, force=True)
     assert "1 registrations erased" in capsys.readouterr().out
-    assert (await stored(dp["engine"]))[0].status == RegistrationStatus.ERASED
-    await dp["engine"].dispose()
+    assert (await stored(dp["services"].engine))[0].status == RegistrationStatus.ERASED
+    await dp["services"].engine.dispose()
 
 
 async def test_migration_encrypts_numbers_stored_in_clear(tmp_path, monkeypatch):

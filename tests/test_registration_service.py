@@ -8,8 +8,8 @@ import pytest
 from bot.core.crypto import PassportCipher
 from bot.core.db import create_session_factory
 from bot.core.models import RegistrationStatus
+from bot.core.registration_codes import CODE_ALPHABET
 from bot.registration.service import (
-    CODE_ALPHABET,
     Answers,
     RegistrationClosed,
     RegistrationService,

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from bot.core.models import RegistrationStatus
 from bot.delegations.service import new_invite_token
 from bot.registration.service import new_checkin_token
+from bot.staff.export import ExportCB
 from bot.staff.export_service import ExportFormat
-from bot.staff.handlers import ExportCB
 from tests.chat import Chat
 from tests.conftest import App
 from tests.test_fuzz import PATHS, buttons_of, keyboards, registered
@@ -279,7 +279,9 @@ async def test_tokens_are_single_purpose(app, engine):
     delegate = app.chat(2001)
     await registered(delegate)
     [registration] = await stored(engine)
-    delegation = await app.dp["delegations"].create("Akbayan", "PH", None, ADMIN, app.dp["clock"].now())
+    delegation = await app.dp["services"].delegations.create(
+        "Akbayan", "PH", None, ADMIN, app.dp["services"].clock.now()
+    )
     staff = app.chat(ADMIN)
 
     await staff.send(f"/start inv_{registration.checkin_token}")

@@ -16,8 +16,10 @@ from sqlmodel import select
 
 from bot.core.db import create_session_factory
 from bot.core.models import AuditEntry, Registration, RegistrationStatus
+from bot.staff.checkin import CardCB, CheckinCB
+from bot.staff.commands import staff_router
+from bot.staff.export import ExportCB
 from bot.staff.export_service import ExportFormat
-from bot.staff.handlers import CardCB, CheckinCB, ExportCB, staff_router
 from tests.chat import Chat, scan_ticket
 from tests.conftest import EVENT_FILE, App, make_settings
 
@@ -196,7 +198,7 @@ async def test_registered_delegate_joins_with_the_link_and_repeats_are_harmless(
 
 
 async def test_headcount_text_and_chart(app, engine):
-    await app.dp["staff"].grant(ADMIN, STAFF)
+    await app.dp["services"].staff.grant(ADMIN, STAFF)
     await register(app.chat(1001), "Ana Reyes", "woman", hotel=True, arrival=("2024-07-29", "14:35"))
     await register(app.chat(1002), "Ben Cruz", "man", dietary="halal")
     staff = app.chat(STAFF, first_name="Sam")
@@ -237,7 +239,7 @@ async def test_find_opens_a_card(app, engine):
 
 
 async def test_the_export_caption_counts_in_the_staff_language(app, engine):
-    await app.dp["staff"].grant(ADMIN, STAFF)
+    await app.dp["services"].staff.grant(ADMIN, STAFF)
     await register(app.chat(1001), "Ana Reyes", "woman")
     staff = app.chat(STAFF, language_code="fr")
     await staff.send("/export csv")
@@ -248,7 +250,7 @@ async def test_the_export_caption_counts_in_the_staff_language(app, engine):
 
 
 async def test_xlsx_and_csv_exports_in_the_private_chat(app, engine):
-    await app.dp["staff"].grant(ADMIN, STAFF)
+    await app.dp["services"].staff.grant(ADMIN, STAFF)
     await register(app.chat(1001), "Ana Reyes", "woman", passport="P1234567")
     await register(app.chat(1002), "Ben Cruz", "man")
     staff = app.chat(STAFF)
@@ -307,7 +309,7 @@ async def test_staff_commands_are_refused_in_groups(app):
 
 
 async def test_scanned_qr_checks_in_once_and_tells_others_nothing(app, engine):
-    await app.dp["staff"].grant(ADMIN, STAFF)
+    await app.dp["services"].staff.grant(ADMIN, STAFF)
     ana_chat = app.chat(1001)
     await register(ana_chat, "Ana Reyes", "woman", dietary="halal")
     ana = await by_name(engine, "Ana Reyes")
@@ -381,7 +383,7 @@ def users_shared(app: App, admin: int, user_id: int, first_name: str) -> dict:
 
 
 async def test_admin_grants_and_revokes_staff_and_menus_follow(app, engine):
-    menus = app.dp["menus"]
+    menus = app.dp["services"].menus
     await menus.install(app.bot)
     staff_menu = app.fake.my_commands({"type": "chat", "chat_id": ADMIN})
     assert [c["command"] for c in staff_menu][-3:] == ["questions", "staff", "purge"]
@@ -402,10 +404,10 @@ async def test_admin_grants_and_revokes_staff_and_menus_follow(app, engine):
     await admin.feed(users_shared(app, ADMIN, 1777, "Nobody"))
     assert "have not started this bot" in admin.texts_since(before)[0]
     assert "Who should become staff?" in admin.last_text  # the same question again
-    assert not await app.dp["staff"].is_staff(1777)
+    assert not await app.dp["services"].staff.is_staff(1777)
 
     await admin.feed(users_shared(app, ADMIN, STAFF, "Sam"))
-    assert await app.dp["staff"].is_staff(STAFF)
+    assert await app.dp["services"].staff.is_staff(STAFF)
     assert any("You are now part of the staff" in text for text in sam.texts_since(0))
     assert "headcount" in str(app.fake.my_commands({"type": "chat", "chat_id": STAFF}))
     staff_commands = [c["command"] for c in app.fake.my_commands({"type": "chat", "chat_id": STAFF})]
@@ -423,7 +425,7 @@ async def test_admin_grants_and_revokes_staff_and_menus_follow(app, engine):
     await admin.tap("add")
     before = admin.size
     await admin.send("1888")
-    assert await app.dp["staff"].is_staff(1888)
+    assert await app.dp["services"].staff.is_staff(1888)
     assert "..." not in admin.texts_since(before), "the keyboard goes with the confirmation"
     await admin.send("/staff")
     await admin.tap("add")
@@ -434,7 +436,7 @@ async def test_admin_grants_and_revokes_staff_and_menus_follow(app, engine):
     await admin.send("/staff")
     await admin.tap(f"r:{STAFF}")
     await admin.tap("yes")
-    assert not await app.dp["staff"].is_staff(STAFF)
+    assert not await app.dp["services"].staff.is_staff(STAFF)
     assert app.fake.my_commands({"type": "chat", "chat_id": STAFF}) == []
     before = sam.size
     await sam.send("/headcount")
@@ -448,16 +450,16 @@ async def test_admin_grants_and_revokes_staff_and_menus_follow(app, engine):
 
 def _router_surface() -> tuple[set[str], set[type]]:
     """Every command and every callback-data class the staff router handles."""
-    router = staff_router()
     commands: set[str] = set()
     callbacks: set[type] = set()
-    for handler in router.message.handlers:
-        for flt in handler.filters or []:
-            commands.update(c for c in getattr(flt.callback, "commands", ()) if isinstance(c, str))
-    for handler in router.callback_query.handlers:
-        for flt in handler.filters or []:
-            if hasattr(flt.callback, "callback_data"):
-                callbacks.add(flt.callback.callback_data)
+    for router in staff_router().chain_tail:  # the staff router and the routers of each tool
+        for handler in router.message.handlers:
+            for flt in handler.filters or []:
+                commands.update(c for c in getattr(flt.callback, "commands", ()) if isinstance(c, str))
+        for handler in router.callback_query.handlers:
+            for flt in handler.filters or []:
+                if hasattr(flt.callback, "callback_data"):
+                    callbacks.add(flt.callback.callback_data)
     return commands, callbacks
 
 

@@ -19,12 +19,13 @@ from bot.core.event import Event, GenderBalancePolicy
 from bot.core.i18n import get_i18n, gettext
 from bot.core.models import Delegation, Registration, RegistrationStatus
 from bot.core.models.registration import fold
+from bot.core.registration_codes import normalize_code
 from bot.delegations.service import Balance, DelegationService, JoinOutcome
 from bot.kit.charts import Panel, bar_charts_png, can_draw, panel_texts
 from bot.registration.service import Answers, RegistrationService
 from bot.staff import export_service as export_module
 from bot.staff import headcount_service as headcount_module
-from bot.staff.checkin_service import CheckinOutcome, CheckinService, normalize_code
+from bot.staff.checkin_service import CheckinOutcome, CheckinService
 from bot.staff.export_service import COLUMNS, ExportFormat, ExportService
 from bot.staff.find_service import SearchService
 from bot.staff.headcount_service import HeadcountService

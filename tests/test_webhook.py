@@ -66,7 +66,8 @@ async def webhook(request, fake, engine) -> AsyncIterator[Webhook]:
         # A bot id of its own: the keys of this test cannot meet those of another run.
         overrides = {"redis_url": REDIS_TEST_URL, "bot_token": f"{uuid.uuid4().int % 10**9}:TEST-token"}
     settings = webhook_settings(fake, **overrides)
-    server = WebhookServer(settings, build_dispatcher(settings, engine=engine), build_bot(settings))
+    dp = build_dispatcher(settings, engine=engine)
+    server = WebhookServer(settings, dp, build_bot(settings), dp["services"].engine)
     await server.start(host="127.0.0.1", port=0)
     try:
         async with aiohttp.ClientSession() as http:
@@ -170,13 +171,14 @@ async def test_healthz_is_503_when_a_store_is_down(fake):
         (broken_redis, None, "redis"),
         (webhook_settings(fake), broken_database, "database"),
     ):
-        server = WebhookServer(settings, build_dispatcher(settings, engine=engine), build_bot(settings))
+        dp = build_dispatcher(settings, engine=engine)
+        server = WebhookServer(settings, dp, build_bot(settings), dp["services"].engine)
         try:
             response = await server.health(None)  # type: ignore[arg-type]
         finally:
             await server.dp.storage.close()
             await server.bot.session.close()
-            await server.dp["engine"].dispose()
+            await server.dp["services"].engine.dispose()
         body = json.loads(response.body)
         assert response.status == 503 and body["status"] == "unavailable"
         assert body[failing].startswith("error: "), body
@@ -184,9 +186,9 @@ async def test_healthz_is_503_when_a_store_is_down(fake):
 
 def test_webhook_mode_needs_its_url_and_secret(fake):
     with pytest.raises(SettingsError, match="WEBHOOK_SECRET"):
-        WebhookServer(webhook_settings(fake, webhook_secret=None), None, None)  # type: ignore[arg-type]
+        WebhookServer(webhook_settings(fake, webhook_secret=None), None, None, None)  # type: ignore[arg-type]
     with pytest.raises(SettingsError, match="WEBHOOK_URL"):
-        WebhookServer(webhook_settings(fake, webhook_url=""), None, None)  # type: ignore[arg-type]
+        WebhookServer(webhook_settings(fake, webhook_url=""), None, None, None)  # type: ignore[arg-type]
     with pytest.raises(SettingsError, match=r"Invalid setting WEBHOOK_SECRET: .*letters, digits"):
         load_settings(_env_file=None, webhook_secret="has spaces")
 

@@ -21,16 +21,16 @@ from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import Button, Cancel, Row, Select, SwitchTo
 
 from bot.broadcasts.audiences import KINDS_WITH_VALUE, Audience, AudienceKind, AudienceService, Option
-from bot.broadcasts.outbox import OutboxWorker, fmt_when, progress_keyboard, progress_text, send_content
-from bot.broadcasts.service import BroadcastService, Content
+from bot.broadcasts.outbox import fmt_when, progress_keyboard, progress_text, send_content
+from bot.broadcasts.service import Content
 from bot.core import input_checks as parse
-from bot.core.access import StaffService
-from bot.core.clock import Clock
 from bot.core.event import Event, localized
 from bot.core.i18n import N_, country_name, language_name, supported_languages, zone_name
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
-from bot.kit.filters import StaffOnly
+from bot.core.labels import STATUSES, label
+from bot.kit.filters import staff_only
+from bot.kit.services import Services, services_of
 from bot.kit.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, check_html
 from bot.kit.widgets import UNEXPECTED_INPUT, T, choices, current_language, say_invalid
 from bot.states import BroadcastSG
@@ -59,7 +59,6 @@ AUDIENCE_NAMES = {
     AudienceKind.UNFINISHED: N_("unfinished registrations"),
     AudienceKind.NOT_CHECKED_IN: N_("registered, not checked in yet"),
 }
-STATUS_NAMES = {"registered": N_("registered"), "pending": N_("pending"), "withdrawn": N_("withdrawn")}
 # Telegram's own formatting, as opposed to entities it adds by itself (links, mentions...).
 FORMATTING = frozenset(
     {
@@ -82,7 +81,7 @@ FORMATTING = frozenset(
 def value_label(kind: AudienceKind, option: Option, event: Event, language: str) -> str:
     """A value of an audience kind as staff read it (plain text: buttons, or escaped later)."""
     if kind is AudienceKind.STATUS:
-        return _(STATUS_NAMES[option.value])
+        return label(STATUSES, option.value)
     if kind is AudienceKind.COUNTRY:
         return country_name(option.value, language)
     if kind is AudienceKind.DELEGATION:
@@ -118,11 +117,11 @@ def _content(manager: DialogManager, language: str | None = None) -> Content:
 # --- audience --------------------------------------------------------------------------------
 
 
-async def _kinds_getter(audiences: AudienceService, **_kw) -> dict:
+async def _kinds_getter(services: Services, **_kw) -> dict:
     kinds = []
-    for kind, label in KIND_LABELS.items():
-        count = 0 if kind in KINDS_WITH_VALUE else await audiences.count(Audience(kind))
-        kinds.append((kind.value, _(label).format(count=count)))
+    for kind, kind_label in KIND_LABELS.items():
+        count = 0 if kind in KINDS_WITH_VALUE else await services.audiences.count(Audience(kind))
+        kinds.append((kind.value, _(kind_label).format(count=count)))
     return {"kinds": kinds}
 
 
@@ -139,15 +138,14 @@ async def _on_kind(_c: CallbackQuery, _w: Select, manager: DialogManager, value:
 
 
 async def _options(manager: DialogManager) -> list[Option]:
-    audiences: AudienceService = manager.middleware_data["audiences"]
-    return await audiences.options(AudienceKind(manager.dialog_data["kind"]))
+    return await services_of(manager).audiences.options(AudienceKind(manager.dialog_data["kind"]))
 
 
-async def _values_getter(dialog_manager: DialogManager, conference: Event, **_kw) -> dict:
+async def _values_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
     kind = AudienceKind(dialog_manager.dialog_data["kind"])
     language = current_language()
     values = [
-        (option.value, f"{value_label(kind, option, conference, language)} ({option.count})")
+        (option.value, f"{value_label(kind, option, services.event, language)} ({option.count})")
         for option in await _options(dialog_manager)
     ]
     if kind is not AudienceKind.STATUS:
@@ -185,11 +183,13 @@ def _limit(manager: DialogManager) -> int:
     return CAPTION_LIMIT if manager.dialog_data.get("media_kind") else TEXT_LIMIT
 
 
-async def _text_getter(dialog_manager: DialogManager, audiences: AudienceService, conference: Event, **_kw):
+async def _text_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
     audience = _audience(dialog_manager)
     return {
-        "audience": escape(await audience_name(audience, audiences, conference, current_language())),
-        "count": await audiences.count(audience),
+        "audience": escape(
+            await audience_name(audience, services.audiences, services.event, current_language())
+        ),
+        "count": await services.audiences.count(audience),
         "plain": "plain" in dialog_manager.dialog_data,
     }
 
@@ -317,12 +317,10 @@ async def _show_preview(callback: CallbackQuery, _b: Button, manager: DialogMana
     await manager.switch_to(S.preview)
 
 
-async def _preview_getter(
-    dialog_manager: DialogManager, audiences: AudienceService, conference: Event, **_kw
-):
+async def _preview_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
     language = current_language()
     audience = _audience(dialog_manager)
-    counts = await audiences.languages(audience)
+    counts = await services.audiences.languages(audience)
     variants = dialog_manager.dialog_data["variants"]
     lines = []
     if variants:
@@ -335,7 +333,7 @@ async def _preview_getter(
         ]
     count = sum(counts.values())
     return {
-        "audience": escape(await audience_name(audience, audiences, conference, language)),
+        "audience": escape(await audience_name(audience, services.audiences, services.event, language)),
         "count": count,
         "breakdown": "\n".join(lines),
         "anyone": count > 0,
@@ -345,12 +343,8 @@ async def _preview_getter(
 
 async def _create(callback: CallbackQuery, manager: DialogManager, send_at: datetime) -> None:
     """Put the broadcast in the outbox and show its progress message."""
-    staff: StaffService = manager.middleware_data["staff"]
-    broadcasts: BroadcastService = manager.middleware_data["broadcasts"]
-    audiences: AudienceService = manager.middleware_data["audiences"]
-    outbox: OutboxWorker = manager.middleware_data["outbox"]
-    clock: Clock = manager.middleware_data["clock"]
-    event: Event = manager.middleware_data["conference"]
+    services = services_of(manager)
+    broadcasts, event = services.broadcasts, services.event
     data = manager.dialog_data
     audience = _audience(manager)
     language = current_language()
@@ -360,7 +354,7 @@ async def _create(callback: CallbackQuery, manager: DialogManager, send_at: date
         await callback.message.edit_reply_markup(reply_markup=None)
     job = await broadcasts.create(
         audience=audience,
-        audience_label=await audience_name(audience, audiences, event, language),
+        audience_label=await audience_name(audience, services.audiences, event, language),
         text=data["text"],
         variants=data["variants"],
         media_kind=data.get("media_kind"),
@@ -369,10 +363,10 @@ async def _create(callback: CallbackQuery, manager: DialogManager, send_at: date
         language=language,
         created_by=callback.from_user.id,
     )
-    await broadcasts.start_due(clock.now())  # "now": the recipients are counted at once
+    await broadcasts.start_due(services.clock.now())  # "now": the recipients are counted at once
     job = await broadcasts.get(job.id)  # started here, or by the worker meanwhile
     progress = await broadcasts.progress(job.id)
-    await staff.audit(
+    await services.staff.audit(
         callback.from_user.id,
         "broadcast.create",
         subject=f"broadcast:{job.id}",
@@ -384,24 +378,23 @@ async def _create(callback: CallbackQuery, manager: DialogManager, send_at: date
         progress_text(job, progress, event, language), reply_markup=progress_keyboard(job)
     )
     await broadcasts.set_progress_message(job.id, message.chat.id, message.message_id)
-    outbox.wake()
+    services.outbox.wake()
     log.info("broadcast %s created for %s recipients", job.id, progress.total)
 
 
 async def _send_now(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    clock: Clock = manager.middleware_data["clock"]
-    await _create(callback, manager, clock.now())
+    await _create(callback, manager, services_of(manager).clock.now())
 
 
-async def _schedule_getter(dialog_manager: DialogManager, conference: Event, clock: Clock, **_kw) -> dict:
+async def _schedule_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
     language = current_language()
-    example = clock.now().astimezone(conference.tz) + timedelta(days=1)
+    event = services.event
+    example = services.clock.now().astimezone(event.tz) + timedelta(days=1)
+    send_at = dialog_manager.dialog_data.get("send_at")
     return {
-        "zone": escape(zone_name(conference.tz, language)),
+        "zone": escape(zone_name(event.tz, language)),
         "example": example.strftime("%d/%m 18:00"),
-        "when": fmt_when(datetime.fromisoformat(dialog_manager.dialog_data["send_at"]), language, conference)
-        if dialog_manager.dialog_data.get("send_at")
-        else "",
+        "when": fmt_when(datetime.fromisoformat(send_at), language, event) if send_at else "",
     }
 
 
@@ -421,10 +414,9 @@ def parse_send_time(text: str, now: datetime, event: Event) -> datetime:
 
 
 async def _on_send_time(message: Message, _w: TextInput, manager: DialogManager, text: str) -> None:
-    clock: Clock = manager.middleware_data["clock"]
-    event: Event = manager.middleware_data["conference"]
+    services = services_of(manager)
     try:
-        send_at = parse_send_time(text, clock.now(), event)
+        send_at = parse_send_time(text, services.clock.now(), services.event)
     except InvalidAnswer as error:
         await say_invalid(message, manager, error)
         return
@@ -433,9 +425,8 @@ async def _on_send_time(message: Message, _w: TextInput, manager: DialogManager,
 
 
 async def _schedule(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    clock: Clock = manager.middleware_data["clock"]
     send_at = datetime.fromisoformat(manager.dialog_data["send_at"])
-    if send_at <= clock.now():
+    if send_at <= services_of(manager).clock.now():
         manager.dialog_data.pop("send_at")
         await callback.answer(_("That moment has passed. Please give a time in the future."), show_alert=True)
         await manager.switch_to(S.schedule)
@@ -451,15 +442,17 @@ async def _cancelled(callback: CallbackQuery, _b: Button, manager: DialogManager
     await callback.message.answer(_("Nothing was sent."))
 
 
-CANCEL = Cancel(T(N_("✖️ Cancel")), id="cancel", on_click=_cancelled)
+def _cancel() -> Cancel:
+    return Cancel(T(N_("✖️ Cancel")), id="cancel", on_click=_cancelled)
 
 
-def broadcast_dialog() -> Dialog:
-    dialog = Dialog(
+def _audience_windows() -> list[Window]:
+    """The recipients: a kind of audience, then its value when it has one."""
+    return [
         Window(
             T(N_("📣 <b>New broadcast</b>\n\nWho should receive it?")),
             choices("k", "kinds", _on_kind, width=1),
-            CANCEL,
+            _cancel(),
             UNEXPECTED_INPUT,
             state=S.audience,
             getter=_kinds_getter,
@@ -473,6 +466,12 @@ def broadcast_dialog() -> Dialog:
             state=S.audience_value,
             getter=_values_getter,
         ),
+    ]
+
+
+def _message_windows() -> list[Window]:
+    """The main text, with its attachment, and the language versions."""
+    return [
         Window(
             T(
                 N_(
@@ -485,7 +484,7 @@ def broadcast_dialog() -> Dialog:
             MessageInput(_on_text, content_types=[ContentType.TEXT, ContentType.PHOTO, ContentType.DOCUMENT]),
             Button(T(N_("📝 Send it as plain text")), id="plain", on_click=_as_plain_text, when="plain"),
             SwitchTo(T(N_("⬅️ Back")), id="back", state=S.audience),
-            CANCEL,
+            _cancel(),
             UNEXPECTED_INPUT,
             state=S.text,
             getter=_text_getter,
@@ -502,7 +501,7 @@ def broadcast_dialog() -> Dialog:
             choices("l", "languages", _on_variant, height=6),
             Button(T(N_("👁 Preview")), id="preview", on_click=_show_preview),
             Button(T(N_("✏️ Change the main text")), id="edit", on_click=_edit_text),
-            CANCEL,
+            _cancel(),
             UNEXPECTED_INPUT,
             state=S.variants,
             getter=_variants_getter,
@@ -518,6 +517,12 @@ def broadcast_dialog() -> Dialog:
             state=S.variant_text,
             getter=_variant_getter,
         ),
+    ]
+
+
+def _sending_windows() -> list[Window]:
+    """The preview, then sending now or at a time given."""
+    return [
         Window(
             T(N_("👆 <b>Preview</b>: recipients get exactly the message above.\n\nTo: {audience}")),
             T(N_("\nRecipients now: <b>{count}</b>\n{breakdown}"), when="anyone"),
@@ -527,7 +532,7 @@ def broadcast_dialog() -> Dialog:
                 SwitchTo(T(N_("⏰ Send later")), id="later", state=S.schedule),
             ),
             Button(T(N_("✏️ Change the message")), id="edit", on_click=_edit_text),
-            CANCEL,
+            _cancel(),
             UNEXPECTED_INPUT,
             state=S.preview,
             getter=_preview_getter,
@@ -556,9 +561,10 @@ def broadcast_dialog() -> Dialog:
             state=S.schedule_confirm,
             getter=_schedule_getter,
         ),
-        on_start=_on_start,
-    )
+    ]
+
+
+def broadcast_dialog() -> Dialog:
+    dialog = Dialog(*_audience_windows(), *_message_windows(), *_sending_windows(), on_start=_on_start)
     # Someone whose staff role is revoked in the middle of the dialogue can do nothing more in it.
-    dialog.message.filter(StaffOnly())
-    dialog.callback_query.filter(StaffOnly())
-    return dialog
+    return staff_only(dialog)

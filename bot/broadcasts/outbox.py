@@ -37,6 +37,7 @@ from bot.core.clock import Clock
 from bot.core.event import Event
 from bot.core.i18n import N_, babel_locale, get_i18n, gettext
 from bot.core.i18n import gettext as _
+from bot.core.labels import JOB_STATUSES
 from bot.core.models import BroadcastJob, DeliveryStatus, JobKind, JobStatus
 
 log = logging.getLogger(__name__)
@@ -76,21 +77,12 @@ class JobAction(CallbackData, prefix="bc"):
     job_id: int
 
 
-STATUS_LINES = {
-    JobStatus.SCHEDULED: N_("⏰ Scheduled for {when}"),
-    JobStatus.RUNNING: N_("⏳ Sending…"),
-    JobStatus.PAUSED: N_("⏸ Paused"),
-    JobStatus.DONE: N_("✅ Finished"),
-    JobStatus.CANCELLED: N_("🛑 Cancelled"),
-}
-
-
 def progress_text(job: BroadcastJob, progress: Progress, event: Event, language: str) -> str:
     """The progress message; the messages are in the current locale, dates in `language`."""
     title = _("📣 <b>Broadcast #{id}</b> to {audience}").format(
         id=job.id, audience=escape(job.audience_label)
     )
-    status = gettext(STATUS_LINES[job.status]).format(when=fmt_when(job.send_at, language, event))
+    status = gettext(JOB_STATUSES[job.status]).format(when=fmt_when(job.send_at, language, event))
     if job.status == JobStatus.SCHEDULED or (job.status == JobStatus.CANCELLED and not progress.total):
         return f"{title}\n{status}"  # the recipients are counted when it starts
     counts = _("Sent: {sent} of {total}\nUnreachable: {unreachable}\nFailed: {failed}").format(

@@ -7,6 +7,7 @@ where a translation is missing.
 from __future__ import annotations
 
 import string
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
@@ -308,3 +309,18 @@ def load_event(path: Path) -> Event:
         if document.file and not (path.parent / document.file).is_file():
             raise EventFileError(f"Event file {path}: documents.{document.id}.file: no file {document.file}")
     return event
+
+
+@dataclass(frozen=True)
+class Answerable:
+    """What can answer a question: a FAQ entry (`faq:<id>`) or a programme session (`session:<id>`)."""
+
+    key: str
+
+    @property
+    def kind(self) -> str:
+        return self.key.split(":", 1)[0]
+
+    @property
+    def id(self) -> str:
+        return self.key.split(":", 1)[1]

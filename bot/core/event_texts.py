@@ -12,7 +12,7 @@ from html import escape
 
 from babel.dates import format_interval
 
-from bot.core.event import Event, FaqEntry, Notice, Place, Session, Topic, localized
+from bot.core.event import Answerable, Event, FaqEntry, Notice, Place, Session, Topic, localized
 from bot.core.i18n import (
     FSI,
     N_,
@@ -26,7 +26,6 @@ from bot.core.i18n import (
     zone_name,
 )
 from bot.core.i18n import gettext as _
-from bot.questions.matcher import Answerable
 
 PLACEHOLDER_NOTE = N_("ℹ️ Not final yet: the organisers will confirm this.")
 

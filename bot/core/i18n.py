@@ -10,10 +10,13 @@ import gettext as gnu_gettext
 import io
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time, tzinfo
 from functools import cache
+from pathlib import Path
 
-from aiogram.utils.i18n import I18n
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_timezone_location
@@ -43,13 +46,20 @@ PLACEHOLDER = re.compile(r"\{[A-Za-z0-9_.\[\]]*\}|%\([A-Za-z0-9_]+\)[sd]")
 _TAG = re.compile(r"(<[^<>]*>)")
 
 
-class CatalogI18n(I18n):
-    """aiogram's I18n fed from `.po` files instead of compiled `.mo` files.
+class Catalogs:
+    """The gettext catalogs of every language, read from the `.po` files, and the current language.
 
-    The current language is its context variable; `gettext` below reads it.
+    The current language is a context variable: each update's language middleware sets it for
+    what the update runs (`use_locale`), and `gettext` below reads it. (aiogram ships a class like
+    this; the core keeps its own so that it does not depend on the Telegram framework.)
     """
 
-    def find_locales(self) -> dict[str, gnu_gettext.GNUTranslations]:
+    def __init__(self, path: Path, default_locale: str, domain: str):
+        self.path, self.default_locale, self.domain = path, default_locale, domain
+        self._current = ContextVar("language", default=default_locale)
+        self.locales = self._read_catalogs()
+
+    def _read_catalogs(self) -> dict[str, gnu_gettext.GNUTranslations]:
         translations: dict[str, gnu_gettext.GNUTranslations] = {}
         for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
             language = po_path.parent.parent.name
@@ -65,10 +75,40 @@ class CatalogI18n(I18n):
             translations[language] = gnu_gettext.GNUTranslations(buffer)
         return translations
 
+    @property
+    def available_locales(self) -> tuple[str, ...]:
+        return tuple(self.locales)
+
+    @property
+    def current_locale(self) -> str:
+        return self._current.get()
+
+    @current_locale.setter
+    def current_locale(self, language: str) -> None:
+        """A language chosen mid-update: the rest of the update speaks it (`use_locale` restores
+        the one before when the update ends)."""
+        self._current.set(language)
+
+    @contextmanager
+    def use_locale(self, language: str) -> Iterator[None]:
+        token = self._current.set(language)
+        try:
+            yield
+        finally:
+            self._current.reset(token)
+
+    def gettext(self, singular: str, plural: str | None = None, n: int = 1, locale: str | None = None) -> str:
+        translations = self.locales.get(locale or self.current_locale)
+        if translations is None:
+            return singular if n == 1 or plural is None else plural
+        return (
+            translations.gettext(singular) if plural is None else translations.ngettext(singular, plural, n)
+        )
+
 
 @cache
-def get_i18n() -> CatalogI18n:
-    return CatalogI18n(path=LOCALES_DIR, default_locale=DEFAULT_LANGUAGE, domain=DOMAIN)
+def get_i18n() -> Catalogs:
+    return Catalogs(LOCALES_DIR, DEFAULT_LANGUAGE, DOMAIN)
 
 
 def gettext(msgid: str) -> str:

@@ -9,13 +9,7 @@ from typing import Any
 from bot.core.event import Event, localized
 from bot.core.i18n import N_, country_name, fmt_date, fmt_time, language_name
 from bot.core.i18n import gettext as _
-
-GENDER_LABELS = {
-    "woman": N_("Woman"),
-    "man": N_("Man"),
-    "another": N_("Another gender"),
-    "undisclosed": N_("Prefer not to say"),
-}
+from bot.core.labels import GENDERS, label, yes_no
 
 # Field of the answers -> its label on the review screen; the order is the dialogue's.
 FIELD_LABELS = {
@@ -43,10 +37,6 @@ def _as_date(value: Any) -> date | None:
 
 def _as_time(value: Any) -> time | None:
     return time.fromisoformat(value) if isinstance(value, str) else value
-
-
-def yes_no(value: bool) -> str:
-    return _("Yes") if value else _("No")
 
 
 def travel_line(answers: dict[str, Any], prefix: str, language: str) -> str:
@@ -80,7 +70,7 @@ def field_values(answers: dict[str, Any], event: Event, language: str) -> dict[s
     return {
         "language": language_name(answers.get("language", language)),
         "full_name": escape(answers.get("full_name", "")),
-        "gender": _(GENDER_LABELS[answers["gender"]]) if answers.get("gender") else "",
+        "gender": label(GENDERS, answers.get("gender")),
         "country": country_name(answers["country"], language) if answers.get("country") else "",
         "organisation": escape(answers.get("organisation", "")),
         "position": escape(answers.get("position", "")),

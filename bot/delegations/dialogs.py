@@ -14,16 +14,14 @@ from aiogram_dialog.widgets.kbd import Button, Cancel, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot.core import input_checks as parse
-from bot.core.access import StaffService
-from bot.core.clock import Clock
-from bot.core.event import Event
 from bot.core.i18n import N_, country_name, search_countries
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
 from bot.core.labels import SEPARATOR, flag
-from bot.delegations.service import MAX_SIZE_LIMIT, DelegationService
+from bot.delegations.service import MAX_SIZE_LIMIT
 from bot.delegations.texts import balance_text, delegation_name, roster_text, size_text
 from bot.kit.filters import staff_only
+from bot.kit.services import Services, services_of
 from bot.kit.widgets import UNEXPECTED_INPUT, T, choices, current_language, say_invalid
 from bot.states import DelegationsSG, InviteSG
 
@@ -52,10 +50,11 @@ async def _on_party(message: Message, _w: TextInput, manager: DialogManager, tex
     await manager.switch_to(InviteSG.country)
 
 
-async def _country_getter(dialog_manager: DialogManager, conference: Event, **_kw) -> dict:
+async def _country_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
     language = current_language()
     matches = dialog_manager.dialog_data.get("matches")
-    countries = [(code, country_name(code, language)) for code in matches or conference.usual_countries]
+    usual = services.event.usual_countries
+    countries = [(code, country_name(code, language)) for code in matches or usual]
     if not matches:
         countries.sort(key=lambda country: country[1])
     return {"countries": countries, "party": escape(dialog_manager.dialog_data.get("party", ""))}
@@ -132,19 +131,17 @@ async def _confirm_getter(dialog_manager: DialogManager, **_kw) -> dict:
 async def _on_create(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
     data = manager.dialog_data
     if "token" not in data:  # a double press creates one delegation
-        delegations: DelegationService = manager.middleware_data["delegations"]
-        clock: Clock = manager.middleware_data["clock"]
-        staff: StaffService = manager.middleware_data["staff"]
-        delegation = await delegations.create(
-            data["party"], data["country"], data.get("max_size"), callback.from_user.id, clock.now()
+        services = services_of(manager)
+        delegation = await services.delegations.create(
+            data["party"], data["country"], data.get("max_size"), callback.from_user.id, services.clock.now()
         )
         data["token"], data["delegation_id"] = delegation.token, delegation.id
-        await staff.audit(callback.from_user.id, "delegation.create", f"delegation:{delegation.id}")
+        await services.staff.audit(callback.from_user.id, "delegation.create", f"delegation:{delegation.id}")
     await manager.switch_to(InviteSG.done)
 
 
-async def _done_getter(dialog_manager: DialogManager, **_kw) -> dict:
-    link = await invite_link(dialog_manager.middleware_data["bot"], dialog_manager.dialog_data["token"])
+async def _done_getter(dialog_manager: DialogManager, bot: Bot, **_kw) -> dict:
+    link = await invite_link(bot, dialog_manager.dialog_data["token"])
     return {**_invitation(dialog_manager), "link": link}
 
 
@@ -220,9 +217,9 @@ def invite_dialog() -> Dialog:
 # --- /delegations -------------------------------------------------------------------------------
 
 
-async def _list_getter(dialog_manager: DialogManager, delegations: DelegationService, **_kw) -> dict:
+async def _list_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
     language = current_language()
-    summaries = await delegations.summaries()
+    summaries = await services.delegations.summaries()
     pages = max(1, -(-len(summaries) // PAGE))
     page = min(dialog_manager.dialog_data.get("page", 0), pages - 1)
     shown = summaries[page * PAGE : (page + 1) * PAGE]
@@ -264,27 +261,24 @@ async def _next(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
 
 
 async def _open(callback: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
-    delegations: DelegationService = manager.middleware_data["delegations"]
-    if not value.isdigit() or await delegations.get(int(value)) is None:
+    services = services_of(manager)
+    if not value.isdigit() or await services.delegations.get(int(value)) is None:
         await callback.answer(_("This delegation no longer exists."))
         return
     manager.dialog_data["open"] = int(value)
-    staff: StaffService = manager.middleware_data["staff"]
-    await staff.audit(callback.from_user.id, "delegation.roster", f"delegation:{value}")
+    await services.staff.audit(callback.from_user.id, "delegation.roster", f"delegation:{value}")
     await manager.switch_to(DelegationsSG.detail)
 
 
-async def _detail_getter(
-    dialog_manager: DialogManager, delegations: DelegationService, conference: Event, **_kw
-) -> dict:
+async def _detail_getter(dialog_manager: DialogManager, services: Services, bot: Bot, **_kw) -> dict:
     language = current_language()
-    roster = await delegations.roster(dialog_manager.dialog_data.get("open", 0))
+    roster = await services.delegations.roster(dialog_manager.dialog_data.get("open", 0))
     if roster is None:
         return {"roster": _("This delegation no longer exists."), "link": "", "members": []}
     head_id = roster.head.id if roster.head else None
     return {
-        "roster": roster_text(roster, conference, language),
-        "link": await invite_link(dialog_manager.middleware_data["bot"], roster.delegation.token),
+        "roster": roster_text(roster, services.event, language),
+        "link": await invite_link(bot, roster.delegation.token),
         "members": [
             (str(member.id), "👑 " + (member.full_name or "")[:40])
             for member in roster.members
@@ -294,14 +288,13 @@ async def _detail_getter(
 
 
 async def _designate(callback: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
-    delegations: DelegationService = manager.middleware_data["delegations"]
-    staff: StaffService = manager.middleware_data["staff"]
+    services = services_of(manager)
     delegation_id = manager.dialog_data.get("open", 0)
-    head = await delegations.designate_head(delegation_id, int(value)) if value.isdigit() else None
+    head = await services.delegations.designate_head(delegation_id, int(value)) if value.isdigit() else None
     if head is None:
         await callback.answer(_("This person is no longer a member."))
         return
-    await staff.audit(callback.from_user.id, "delegation.head", f"registration:{head.id}")
+    await services.staff.audit(callback.from_user.id, "delegation.head", f"registration:{head.id}")
     await callback.answer(_("{name} now leads the delegation.").format(name=(head.full_name or "")[:60]))
 
 

@@ -1,9 +1,14 @@
 """Joining a delegation, and what it tells the people concerned: the new member, the head, and
-members confirmed because the delegation became balanced (each in their own language)."""
+members confirmed because the delegation became balanced (each in their own language).
+
+The wiring (`bot/app.py`) registers `DelegationMembership.join_after_registration` as a hook of the
+registration dialogue (bot/registration/hooks.py): a fresh registration joins its delegation.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -21,27 +26,35 @@ from bot.delegations.texts import balance_advice, balance_text, delegation_name,
 log = logging.getLogger(__name__)
 
 
-async def join_delegation(
-    bot: Bot, data: dict[str, Any], registration: Registration, delegation_id: int
-) -> None:
-    """Place a fresh registration in its delegation and tell everyone concerned.
+@dataclass(frozen=True, slots=True)
+class DelegationMembership:
+    delegations: DelegationService
+    event: Event
 
-    `data` is the handler's data (the dispatcher's workflow data: delegations, conference).
-    """
-    delegations: DelegationService = data["delegations"]
-    event: Event = data["conference"]
-    membership = await delegations.join(registration.id, delegation_id)
-    language = get_i18n().current_locale
-    if membership.outcome is not JoinOutcome.GONE:
-        await _send(bot, registration.user_id, _member_text(membership, event, language))
-    if membership.outcome in (JoinOutcome.JOINED, JoinOutcome.HELD):
-        await _tell_head(bot, membership, event)
-    for promoted in membership.promoted:
-        with get_i18n().use_locale(promoted.language):
-            text = "✅ " + _(
-                "Your registration is confirmed: your delegation is now balanced between women and men."
-            )
-        await _send(bot, promoted.user_id, text)
+    async def join_after_registration(
+        self, bot: Bot, registration: Registration, dialog_data: dict[str, Any]
+    ) -> None:
+        """A registration was just stored: it joins the delegation of the invitation it came
+        through (`delegation_id` in the dialogue's data, bot/delegations/handlers.py), or the one
+        it was in before being withdrawn and registered again."""
+        delegation_id = dialog_data.get("delegation_id") or registration.delegation_id
+        if delegation_id is not None:
+            await self.join(bot, registration, delegation_id)
+
+    async def join(self, bot: Bot, registration: Registration, delegation_id: int) -> None:
+        """Place a registration in its delegation and tell everyone concerned."""
+        membership = await self.delegations.join(registration.id, delegation_id)
+        language = get_i18n().current_locale
+        if membership.outcome is not JoinOutcome.GONE:
+            await _send(bot, registration.user_id, _member_text(membership, self.event, language))
+        if membership.outcome in (JoinOutcome.JOINED, JoinOutcome.HELD):
+            await _tell_head(bot, membership, self.event)
+        for promoted in membership.promoted:
+            with get_i18n().use_locale(promoted.language):
+                text = "✅ " + _(
+                    "Your registration is confirmed: your delegation is now balanced between women and men."
+                )
+            await _send(bot, promoted.user_id, text)
 
 
 def _member_text(membership: Membership, event: Event, language: str) -> str:

@@ -22,13 +22,12 @@ from aiogram_dialog.widgets.kbd import (
 from aiogram_dialog.widgets.text import Format
 
 from bot.core import event_texts
-from bot.core.clock import Clock
-from bot.core.event import Event, Session, Topic, localized
+from bot.core.event import Session, Topic, localized
 from bot.core.i18n import N_, fmt_date, fmt_time
 from bot.core.i18n import gettext as _
-from bot.core.settings import Settings
+from bot.information.places import send_location
+from bot.kit.services import Services, services_of
 from bot.kit.widgets import UNEXPECTED_INPUT, T, choices, current_language
-from bot.questions.handlers import send_location
 from bot.states import FaqSG, InfoSG, ProgrammeSG
 
 _BROWSING = (ProgrammeSG, InfoSG, FaqSG)
@@ -72,31 +71,30 @@ def _session_button(session: Session, language: str) -> tuple[str, str]:
     return session.id, label
 
 
-async def _days_getter(conference: Event, clock: Clock, **_kw) -> dict:
+async def _days_getter(services: Services, **_kw) -> dict:
+    event = services.event
     language = current_language()
-    now = clock.now()
-    running = event_texts.event_running(conference, now)
+    now = services.clock.now()
+    running = event_texts.event_running(event, now)
     highlights: list[tuple[str, str]] = []
     lines: list[str] = []
     if running:
-        current, upcoming = event_texts.now_and_next(conference, now)
+        current, upcoming = event_texts.now_and_next(event, now)
         for _day, session in current:
             lines.append(_(T_NOW).format(session=event_texts.session_line(session, language)))
             highlights.append((session.id, "▶️ " + _short(localized(session.title, language))))
         if upcoming is not None:
             day, session = upcoming
             when = event_texts.session_line(session, language)
-            if day != now.astimezone(conference.tz).date():
+            if day != now.astimezone(event.tz).date():
                 when = escape(fmt_date(day, language, "EEE d MMM")) + ", " + when
             lines.append(_(T_NEXT).format(session=when))
             highlights.append((session.id, "⏭ " + _short(localized(session.title, language))))
-    days = [
-        (day.date.isoformat(), fmt_date(day.date, language, "EEE d MMM")) for day in conference.programme.days
-    ]
+    days = [(day.date.isoformat(), fmt_date(day.date, language, "EEE d MMM")) for day in event.programme.days]
     return {
-        "provisional": event_texts.provisional_note(conference)
+        "provisional": event_texts.provisional_note(event)
         if lines
-        else event_texts.provisional_note(conference).rstrip(),
+        else event_texts.provisional_note(event).rstrip(),
         "now_next": "\n".join(lines),
         "running": bool(lines),
         "days": days,
@@ -105,36 +103,38 @@ async def _days_getter(conference: Event, clock: Clock, **_kw) -> dict:
     }
 
 
-async def _day_getter(dialog_manager: DialogManager, conference: Event, **_kw) -> dict:
+async def _day_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
+    event = services.event
     language = current_language()
     wanted = dialog_manager.dialog_data.get("day")
-    day = next((d for d in conference.programme.days if d.date.isoformat() == wanted), None)
+    day = next((d for d in event.programme.days if d.date.isoformat() == wanted), None)
     if day is None:
         return {"heading": "", "lines": "", "sessions": [], "provisional": ""}
     return {
-        "provisional": event_texts.provisional_note(conference),
+        "provisional": event_texts.provisional_note(event),
         "heading": event_texts.day_heading(day.date, language),
         "lines": "\n".join(event_texts.session_line(s, language) for s in day.sessions),
         "sessions": [_session_button(s, language) for s in day.sessions],
     }
 
 
-async def _session_getter(dialog_manager: DialogManager, conference: Event, **_kw) -> dict:
-    found = conference.programme.session(dialog_manager.dialog_data.get("session", ""))
+async def _session_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
+    event = services.event
+    found = event.programme.session(dialog_manager.dialog_data.get("session", ""))
     if found is None:
         return {"details": ""}
-    return {"details": event_texts.session_text(conference, found[0], found[1], current_language())}
+    return {"details": event_texts.session_text(event, found[0], found[1], current_language())}
 
 
 async def _on_day(_c: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
-    event: Event = manager.middleware_data["conference"]
+    event = services_of(manager).event
     if any(day.date.isoformat() == value for day in event.programme.days):
         manager.dialog_data["day"] = value
         await manager.switch_to(ProgrammeSG.day)
 
 
 async def _on_session(_c: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
-    event: Event = manager.middleware_data["conference"]
+    event = services_of(manager).event
     found = event.programme.session(value)
     if found is not None:
         manager.dialog_data.update(session=value, day=found[0].isoformat())
@@ -186,19 +186,20 @@ async def _menu_getter(**_kw) -> dict:
     return {"topics": [(topic.value, _(label)) for topic, label in INFO_TOPICS.items()]}
 
 
-async def _topic_getter(dialog_manager: DialogManager, conference: Event, clock: Clock, **_kw) -> dict:
+async def _topic_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
+    event = services.event
     language = current_language()
     topic = _topic(dialog_manager)
     if topic is None:
         return {"text": "", "mappable": False, "files": []}
-    place = {Topic.VENUE: conference.venue, Topic.HOTEL: conference.hotel}.get(topic)
+    place = {Topic.VENUE: event.venue, Topic.HOTEL: event.hotel}.get(topic)
     files = [
         (document.id, "📎 " + _short(localized(document.title, language)))
-        for document in conference.documents
+        for document in event.documents
         if document.file and topic == Topic.DOCUMENTS
     ]
     return {
-        "text": event_texts.topic_text(conference, topic, language, clock.now()),
+        "text": event_texts.topic_text(event, topic, language, services.clock.now()),
         "mappable": place is not None and place.has_location,
         "files": files,
     }
@@ -211,19 +212,19 @@ async def _on_topic(_c: CallbackQuery, _w: Select, manager: DialogManager, value
 
 
 async def _show_on_map(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    event: Event = manager.middleware_data["conference"]
+    event = services_of(manager).event
     place = {Topic.VENUE: event.venue, Topic.HOTEL: event.hotel}.get(_topic(manager))
     if await send_location(callback.bot, callback.message.chat.id, place, current_language()):
         manager.show_mode = ShowMode.SEND
 
 
 async def _send_file(callback: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
-    event: Event = manager.middleware_data["conference"]
-    settings: Settings = manager.middleware_data["settings"]
+    services = services_of(manager)
+    event = services.event
     document = event.document(value)
     if document is None or not document.file:
         return
-    path = settings.event_file.parent / document.file
+    path = services.settings.event_file.parent / document.file
     await callback.bot.send_document(
         callback.message.chat.id,
         FSInputFile(path),
@@ -269,26 +270,29 @@ def info_dialog() -> Dialog:
 # --- /faq -------------------------------------------------------------------------------------
 
 
-async def _faq_list_getter(conference: Event, **_kw) -> dict:
+async def _faq_list_getter(services: Services, **_kw) -> dict:
     language = current_language()
     return {
-        "entries": [(entry.id, _short(localized(entry.question, language), 60)) for entry in conference.faq]
+        "entries": [
+            (entry.id, _short(localized(entry.question, language), 60)) for entry in services.event.faq
+        ]
     }
 
 
-async def _faq_answer_getter(dialog_manager: DialogManager, conference: Event, clock: Clock, **_kw) -> dict:
+async def _faq_answer_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
+    event = services.event
     language = current_language()
-    entry = conference.faq_entry(dialog_manager.dialog_data.get("entry", ""))
+    entry = event.faq_entry(dialog_manager.dialog_data.get("entry", ""))
     if entry is None:
         return {"question": "", "answer": ""}
     return {
         "question": escape(localized(entry.question, language)),
-        "answer": event_texts.faq_answer(conference, entry, language, clock.now()),
+        "answer": event_texts.faq_answer(event, entry, language, services.clock.now()),
     }
 
 
 async def _on_entry(_c: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
-    event: Event = manager.middleware_data["conference"]
+    event = services_of(manager).event
     if event.faq_entry(value) is not None:
         manager.dialog_data["entry"] = value
         await manager.switch_to(FaqSG.answer)

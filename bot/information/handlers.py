@@ -7,35 +7,39 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram_dialog import DialogManager
 
-from bot.core.event import Event, Topic
+from bot.core.event import Topic
 from bot.information.dialogs import open_browsing
+from bot.information.places import send_location
 from bot.kit.filters import PRIVATE_CHAT
-from bot.questions.handlers import send_location
+from bot.kit.services import Services
 from bot.states import FaqSG, InfoSG, ProgrammeSG
+
+
+async def open_programme(message: Message, dialog_manager: DialogManager) -> None:
+    await open_browsing(dialog_manager, ProgrammeSG.days)
+
+
+async def open_info(message: Message, dialog_manager: DialogManager) -> None:
+    await open_browsing(dialog_manager, InfoSG.menu)
+
+
+async def open_venue(
+    message: Message, dialog_manager: DialogManager, services: Services, language: str
+) -> None:
+    # The map pin first when the coordinates are known; the address and details below it.
+    await send_location(message.bot, message.chat.id, services.event.venue, language)
+    await open_browsing(dialog_manager, InfoSG.topic, data={"topic": Topic.VENUE.value})
+
+
+async def open_faq(message: Message, dialog_manager: DialogManager) -> None:
+    await open_browsing(dialog_manager, FaqSG.list)
 
 
 def info_router() -> Router:
     router = Router(name="info-commands")
     router.message.filter(PRIVATE_CHAT)
-
-    @router.message(Command("programme", "program", "agenda"))
-    async def programme(message: Message, dialog_manager: DialogManager) -> None:
-        await open_browsing(dialog_manager, ProgrammeSG.days)
-
-    @router.message(Command("info"))
-    async def info(message: Message, dialog_manager: DialogManager) -> None:
-        await open_browsing(dialog_manager, InfoSG.menu)
-
-    @router.message(Command("venue"))
-    async def venue(
-        message: Message, dialog_manager: DialogManager, conference: Event, language: str
-    ) -> None:
-        # The map pin first when the coordinates are known; the address and details below it.
-        await send_location(message.bot, message.chat.id, conference.venue, language)
-        await open_browsing(dialog_manager, InfoSG.topic, data={"topic": Topic.VENUE.value})
-
-    @router.message(Command("faq"))
-    async def faq(message: Message, dialog_manager: DialogManager) -> None:
-        await open_browsing(dialog_manager, FaqSG.list)
-
+    router.message.register(open_programme, Command("programme", "program", "agenda"))
+    router.message.register(open_info, Command("info"))
+    router.message.register(open_venue, Command("venue"))
+    router.message.register(open_faq, Command("faq"))
     return router

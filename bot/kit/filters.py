@@ -14,7 +14,7 @@ from aiogram.types import TelegramObject, User
 from aiogram_dialog import Dialog
 from magic_filter import MagicFilter
 
-from bot.core.access import StaffService
+from bot.kit.services import Services
 
 
 class Inline(Filter):
@@ -42,21 +42,21 @@ class StaffOnly(BaseFilter):
         self,
         _event: TelegramObject,
         event_from_user: User | None,
-        staff: StaffService,
+        services: Services,
         is_staff: bool | None = None,
     ) -> bool:
         if event_from_user is None:
             return False
         if is_staff is not None:  # looked up once for the update by LanguageMiddleware
             return is_staff
-        return await staff.is_staff(event_from_user.id)
+        return await services.staff.is_staff(event_from_user.id)
 
 
 class AdminOnly(BaseFilter):
     async def __call__(
-        self, _event: TelegramObject, event_from_user: User | None, staff: StaffService
+        self, _event: TelegramObject, event_from_user: User | None, services: Services
     ) -> bool:
-        return event_from_user is not None and staff.is_admin(event_from_user.id)
+        return event_from_user is not None and services.staff.is_admin(event_from_user.id)
 
 
 def staff_only(dialog: Dialog) -> Dialog:

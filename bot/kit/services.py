@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from aiogram import Bot
     from aiogram.types import Message
     from aiogram_dialog import DialogManager
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from bot.core.access import StaffService
     from bot.core.clock import Clock
     from bot.core.crypto import PassportCipher
-    from bot.core.event import Event
+    from bot.core.event import Event, Place
     from bot.core.settings import Settings
     from bot.core.users import UserService
     from bot.delegations.service import DelegationService
@@ -46,6 +47,10 @@ class QuestionAnswerer(Protocol):
     async def __call__(self, message: Message, manager: DialogManager, *, in_dialogue: bool) -> None: ...
 
 
+class LocationSender(Protocol):
+    async def __call__(self, bot: Bot, chat_id: int, place: Place | None, language: str) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
     settings: Settings
@@ -60,6 +65,9 @@ class Services:
     # Answers a typed question (bot/questions): text sent outside any dialogue, or typed where a
     # dialogue expects a button (`in_dialogue`, bot/kit/widgets.py), so the dialogue stays put.
     answer_question: QuestionAnswerer
+    # Shows a place of the event file on the map (bot/information/places.py): the questions
+    # feature sends the venue below a typed question's answer about it.
+    send_location: LocationSender
     registrations: RegistrationService
     registration_hooks: RegistrationHooks
     delegations: DelegationService

@@ -78,6 +78,45 @@ def _check_start_tag(name: str, raw_attributes: str) -> None:
         raise InvalidAnswer(N_("A &lt;tg-emoji&gt; tag needs a numeric emoji-id."))
 
 
+def _tag(text: str, at: int, open_tags: list[str]) -> re.Match[str]:
+    """The start or end tag at `at`, checked as Telegram checks it; `open_tags` follows it."""
+    end = _END_TAG.match(text, at)
+    if end is not None:
+        name = end.group(1).lower()
+        if not open_tags:
+            raise InvalidAnswer(N_("&lt;/{tag}&gt; closes a tag that was never opened."), tag=name)
+        expected = open_tags.pop()
+        if name != expected:
+            raise InvalidAnswer(
+                N_("&lt;/{found}&gt; is where &lt;/{expected}&gt; should be: tags must be closed in order."),
+                found=name,
+                expected=expected,
+            )
+        return end
+    start = _START_TAG.match(text, at)
+    if start is None:
+        raise InvalidAnswer(
+            N_(
+                "Telegram cannot read the tag at “{snippet}”. Check its quotes, or write &amp;lt; "
+                "for a “&lt;” sign."
+            ),
+            snippet=_snippet(text, at),
+        )
+    name = start.group(1).lower()
+    if name not in _TAGS:
+        raise InvalidAnswer(
+            N_(
+                "Telegram does not support the tag &lt;{tag}&gt;. Use &lt;b&gt;, &lt;i&gt;, &lt;u&gt;, "
+                '&lt;s&gt;, &lt;a href="…"&gt;, &lt;code&gt;, &lt;pre&gt;, &lt;blockquote&gt; '
+                "or &lt;tg-spoiler&gt;."
+            ),
+            tag=name,
+        )
+    _check_start_tag(name, start.group(2))
+    open_tags.append(name)
+    return start
+
+
 def check_html(text: str, limit: int = TEXT_LIMIT) -> str:
     """The text ready to send with parse_mode=HTML, or InvalidAnswer saying what Telegram would refuse.
 
@@ -106,44 +145,7 @@ def check_html(text: str, limit: int = TEXT_LIMIT) -> str:
             plain.append(char)
             i += 1
             continue
-        end = _END_TAG.match(text, i)
-        start = None if end else _START_TAG.match(text, i)
-        if end is not None:
-            name = end.group(1).lower()
-            if not open_tags:
-                raise InvalidAnswer(N_("&lt;/{tag}&gt; closes a tag that was never opened."), tag=name)
-            expected = open_tags.pop()
-            if name != expected:
-                raise InvalidAnswer(
-                    N_(
-                        "&lt;/{found}&gt; is where &lt;/{expected}&gt; should be: tags must be closed in order."
-                    ),
-                    found=name,
-                    expected=expected,
-                )
-            match = end
-        elif start is not None:
-            name = start.group(1).lower()
-            if name not in _TAGS:
-                raise InvalidAnswer(
-                    N_(
-                        "Telegram does not support the tag &lt;{tag}&gt;. Use &lt;b&gt;, &lt;i&gt;, &lt;u&gt;, "
-                        '&lt;s&gt;, &lt;a href="…"&gt;, &lt;code&gt;, &lt;pre&gt;, &lt;blockquote&gt; '
-                        "or &lt;tg-spoiler&gt;."
-                    ),
-                    tag=name,
-                )
-            _check_start_tag(name, start.group(2))
-            open_tags.append(name)
-            match = start
-        else:
-            raise InvalidAnswer(
-                N_(
-                    "Telegram cannot read the tag at “{snippet}”. Check its quotes, or write &amp;lt; "
-                    "for a “&lt;” sign."
-                ),
-                snippet=_snippet(text, i),
-            )
+        match = _tag(text, i, open_tags)
         out.append(match.group())
         i = match.end()
     if open_tags:

@@ -8,18 +8,15 @@ from aiogram.types import CallbackQuery, User
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row
 
-from bot.core.clock import Clock
-from bot.core.event import Event
 from bot.core.i18n import N_
 from bot.core.i18n import gettext as _
+from bot.kit.services import Services, services_of
 from bot.kit.widgets import UNEXPECTED_INPUT, T
-from bot.privacy.service import PrivacyService
-from bot.registration.service import RegistrationService
 from bot.states import ForgetSG
 
 
-async def _getter(event_from_user: User, registrations: RegistrationService, **_kw) -> dict:
-    registration = await registrations.get_active(event_from_user.id)
+async def _getter(event_from_user: User, services: Services, **_kw) -> dict:
+    registration = await services.registrations.get_active(event_from_user.id)
     return {
         "registered": registration is not None,
         "not_registered": registration is None,
@@ -28,19 +25,17 @@ async def _getter(event_from_user: User, registrations: RegistrationService, **_
 
 
 async def _erase(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    privacy: PrivacyService = manager.middleware_data["privacy"]
-    clock: Clock = manager.middleware_data["clock"]
-    event: Event = manager.middleware_data["conference"]
+    services = services_of(manager)
     # Close every dialogue first: aiogram-dialog saves the open ones after this handler, and
     # nothing of this user may be written back once erased.
     await manager.reset_stack()
-    await privacy.forget(callback.from_user.id, clock.now())
+    await services.privacy.forget(callback.from_user.id, services.clock.now())
     await callback.message.answer(
         _(
             "✅ Your data is erased: the bot no longer knows anything about you. If the organisers "
             "already used your data (for a visa letter, a hotel booking), write to {email} to have "
             "it deleted there too. Send /start if you wish to register again."
-        ).format(email=escape(event.contact_email))
+        ).format(email=escape(services.event.contact_email))
     )
 
 

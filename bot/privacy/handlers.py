@@ -16,11 +16,12 @@ from bot.core.crypto import mask
 from bot.core.event import Event, localized
 from bot.core.i18n import fmt_date, language_name, ngettext
 from bot.core.i18n import gettext as _
+from bot.core.labels import STATUSES_FOR_DELEGATES
 from bot.core.summary import render_answers
 from bot.kit.filters import PRIVATE_CHAT, AdminOnly
+from bot.kit.services import Services
 from bot.kit.widgets import current_language
 from bot.privacy.service import PrivacyService
-from bot.registration.me_dialog import STATUS_LABELS
 from bot.states import ForgetSG, PurgeSG
 
 
@@ -55,7 +56,7 @@ def _registration_text(data: dict[str, Any], event: Event) -> str:
     lines = [
         _("<b>Registration {code}</b> ({status}) for {event_name}").format(
             code=escape(data["code"] or ""),
-            status=_(STATUS_LABELS[data["status"]]),
+            status=_(STATUSES_FOR_DELEGATES[data["status"]]),
             event_name=escape(localized(event.name, language) if this_event else data["event_id"]),
         ),
         _("Registered on {created}, last changed on {updated}.").format(
@@ -116,37 +117,39 @@ async def _show_dialogue_again(manager: DialogManager) -> None:
         await manager.show(ShowMode.SEND)
 
 
+async def show_privacy(message: Message, dialog_manager: DialogManager, services: Services) -> None:
+    await message.answer(privacy_text(services.event, services.privacy))
+    await _show_dialogue_again(dialog_manager)
+
+
+async def show_my_data(message: Message, dialog_manager: DialogManager, services: Services) -> None:
+    data = await services.privacy.personal_data(message.from_user.id)
+    if not stores_anything(data):
+        await message.answer(_("This bot stores nothing about you."))
+    else:
+        await message.answer(personal_data_text(data, services.event))
+        document = json.dumps(data, ensure_ascii=False, indent=2).encode()
+        await message.answer_document(
+            BufferedInputFile(document, filename=f"my-data-{services.event.id}.json"),
+            caption=_("Everything this bot stores about you, as a file (JSON)."),
+        )
+    await _show_dialogue_again(dialog_manager)
+
+
+async def start_forget(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(ForgetSG.confirm, show_mode=ShowMode.SEND)
+
+
+async def start_purge(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(PurgeSG.confirm, show_mode=ShowMode.SEND)
+
+
 def privacy_router() -> Router:
     router = Router(name="privacy")
     router.message.filter(PRIVATE_CHAT)
-
-    @router.message(Command("privacy"))
-    async def show_privacy(
-        message: Message, dialog_manager: DialogManager, conference: Event, privacy: PrivacyService
-    ) -> None:
-        await message.answer(privacy_text(conference, privacy))
-        await _show_dialogue_again(dialog_manager)
-
-    @router.message(Command("mydata"))
-    async def my_data(
-        message: Message, dialog_manager: DialogManager, conference: Event, privacy: PrivacyService
-    ) -> None:
-        data = await privacy.personal_data(message.from_user.id)
-        if not stores_anything(data):
-            await message.answer(_("This bot stores nothing about you."))
-        else:
-            await message.answer(personal_data_text(data, conference))
-            document = json.dumps(data, ensure_ascii=False, indent=2).encode()
-            await message.answer_document(
-                BufferedInputFile(document, filename=f"my-data-{conference.id}.json"),
-                caption=_("Everything this bot stores about you, as a file (JSON)."),
-            )
-        await _show_dialogue_again(dialog_manager)
-
-    @router.message(Command("forget"))
-    async def forget(message: Message, dialog_manager: DialogManager) -> None:
-        await dialog_manager.start(ForgetSG.confirm, show_mode=ShowMode.SEND)
-
+    router.message.register(show_privacy, Command("privacy"))
+    router.message.register(show_my_data, Command("mydata"))
+    router.message.register(start_forget, Command("forget"))
     return router
 
 
@@ -154,9 +157,5 @@ def privacy_admin_router() -> Router:
     """/purge; anyone else gets the unknown-command answer from the delegate routers."""
     router = Router(name="privacy-admin")
     router.message.filter(PRIVATE_CHAT, AdminOnly())
-
-    @router.message(Command("purge"))
-    async def purge(message: Message, dialog_manager: DialogManager) -> None:
-        await dialog_manager.start(PurgeSG.confirm, show_mode=ShowMode.SEND)
-
+    router.message.register(start_purge, Command("purge"))
     return router

@@ -9,17 +9,16 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row
 
-from bot.core.access import StaffService
-from bot.core.clock import Clock
 from bot.core.i18n import N_, fmt_date
 from bot.core.i18n import gettext as _
+from bot.kit.services import Services, services_of
 from bot.kit.widgets import UNEXPECTED_INPUT, T, current_language
-from bot.privacy.service import PrivacyService
 from bot.states import PurgeSG
 
 
-async def _getter(privacy: PrivacyService, clock: Clock, **_kw) -> dict:
-    due = privacy.purge_due(clock.now())
+async def _getter(services: Services, **_kw) -> dict:
+    privacy = services.privacy
+    due = privacy.purge_due(services.clock.now())
     return {
         "count": await privacy.holding_personal_data(),
         "kept_until": fmt_date(privacy.kept_until, current_language(), "long"),
@@ -29,15 +28,13 @@ async def _getter(privacy: PrivacyService, clock: Clock, **_kw) -> dict:
 
 
 async def _purge(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    privacy: PrivacyService = manager.middleware_data["privacy"]
-    staff: StaffService = manager.middleware_data["staff"]
-    clock: Clock = manager.middleware_data["clock"]
-    if not staff.is_admin(callback.from_user.id):
+    services = services_of(manager)
+    if not services.staff.is_admin(callback.from_user.id):
         return  # ADMIN_IDS changed since /purge: the window stays, nothing is erased
     # Closed first: the admin's own dialogue state is purged too and must not be written back.
     await manager.reset_stack()
-    report = await privacy.purge(clock.now())
-    await staff.audit(
+    report = await services.privacy.purge(services.clock.now())
+    await services.staff.audit(
         callback.from_user.id,
         "privacy.purge",
         registrations=report.registrations,

@@ -26,7 +26,7 @@ from lingua import IsoCode639_1, IsoCode639_3, Language, LanguageDetectorBuilder
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.core.event import FALLBACK_LANGUAGE, Event, Topic
+from bot.core.event import FALLBACK_LANGUAGE, Answerable, Event, Topic
 
 # How a question is scored against an entry (see FaqMatcher.search). Tuned on the development
 # part of bench/questions.yaml only; bench/faq_accuracy.py reports the held-out part.
@@ -102,21 +102,6 @@ def _features(words: Iterable[tuple[str, str]]) -> Counter[str]:
         for start in range(len(padded) - 2):
             features["n:" + padded[start : start + 3]] += _GRAM_WEIGHT
     return features
-
-
-@dataclass(frozen=True)
-class Answerable:
-    """What can answer a question: a FAQ entry (`faq:<id>`) or a programme session (`session:<id>`)."""
-
-    key: str
-
-    @property
-    def kind(self) -> str:
-        return self.key.split(":", 1)[0]
-
-    @property
-    def id(self) -> str:
-        return self.key.split(":", 1)[1]
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,7 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 from babel.dates import format_interval
 
-from bot.broadcasts.audiences import AudienceService
 from bot.core import input_checks as parse
-from bot.core.clock import Clock
-from bot.core.crypto import PassportCipher
 from bot.core.event import Event, localized
 from bot.core.i18n import (
     N_,
@@ -39,9 +36,9 @@ from bot.core.i18n import (
 )
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
-from bot.core.summary import FIELD_LABELS, GENDER_LABELS, render_answers
-from bot.core.users import UserService
-from bot.delegations.membership import join_delegation
+from bot.core.labels import GENDERS
+from bot.core.summary import FIELD_LABELS, render_answers
+from bot.kit.services import Services, services_of
 from bot.kit.widgets import (
     UNEXPECTED_INPUT,
     T,
@@ -51,15 +48,8 @@ from bot.kit.widgets import (
     language_choices,
     say_invalid,
 )
-from bot.registration.service import (
-    Answers,
-    RegistrationClosed,
-    RegistrationService,
-    registration_window,
-)
-from bot.registration.service import (
-    Window as RegistrationWindow,
-)
+from bot.registration.service import Answers, RegistrationClosed, registration_window
+from bot.registration.service import Window as RegistrationWindow
 from bot.registration.tickets import send_ticket
 from bot.states import MyRegistrationSG, RegistrationSG
 
@@ -212,21 +202,21 @@ def _store(key: str, parser):
 
 async def _store_passport(_message: Message, manager: DialogManager, text: str) -> None:
     """Encrypted from the start: the dialogue data is stored too (bot/core/crypto.py)."""
-    passports: PassportCipher = manager.middleware_data["passports"]
+    passports = services_of(manager).passports
     await _remember(manager, passport_number=passports.encrypt(parse.parse_passport(text)))
 
 
 # --- language and consent ---------------------------------------------------------------
 
 
-async def _language_getter(conference: Event, **_kw) -> dict:
-    language = current_language()
+async def _language_getter(services: Services, **_kw) -> dict:
+    event, language = services.event, current_language()
     return {
         "languages": language_choices(),
-        "event_name": escape(localized(conference.name, language)),
-        "dates": escape(_event_dates(conference, language)),
-        "city": escape(localized(conference.city, language)),
-        "deadline": fmt_date(conference.registration_deadline.date(), language, "long"),
+        "event_name": escape(localized(event.name, language)),
+        "dates": escape(_event_dates(event, language)),
+        "city": escape(localized(event.city, language)),
+        "deadline": fmt_date(event.registration_deadline.date(), language, "long"),
     }
 
 
@@ -242,32 +232,31 @@ def _date_interval(starts_on: date, ends_on: date, language: str) -> str:
 async def _on_language(_callback: CallbackQuery, _widget: Select, manager: DialogManager, code: str) -> None:
     if code not in supported_languages():
         return
-    users: UserService = manager.middleware_data["users"]
-    await users.set_language(manager.event.from_user.id, code)
+    await services_of(manager).users.set_language(manager.event.from_user.id, code)
     get_i18n().current_locale = code
     await _remember(manager, language=code)
 
 
-async def _consent_getter(conference: Event, **_kw) -> dict:
-    return {"notice": escape(localized(conference.privacy.notice, current_language()))}
+async def _consent_getter(services: Services, **_kw) -> dict:
+    return {"notice": escape(localized(services.event.privacy.notice, current_language()))}
 
 
 async def _on_consent(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    event: Event = manager.middleware_data["conference"]
-    clock: Clock = manager.middleware_data["clock"]
-    await _remember(manager, consent_version=event.privacy.version, consent_at=clock.now().isoformat())
+    services = services_of(manager)
+    await _remember(
+        manager, consent_version=services.event.privacy.version, consent_at=services.clock.now().isoformat()
+    )
 
 
 async def _on_decline(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    event: Event = manager.middleware_data["conference"]
+    services = services_of(manager)
     await callback.message.answer(
         _(
             "Without your consent we cannot register you. If you have questions about your data, "
             "write to {email}. You can change your mind at any time with /start."
-        ).format(email=escape(event.contact_email))
+        ).format(email=escape(services.event.contact_email))
     )
-    audiences: AudienceService = manager.middleware_data["audiences"]
-    await audiences.registration_declined(callback.from_user.id)
+    await services.registration_hooks.registration_declined(callback.from_user.id)
     await manager.done(show_mode=ShowMode.NO_UPDATE)
 
 
@@ -275,11 +264,11 @@ async def _on_decline(callback: CallbackQuery, _button: Button, manager: DialogM
 
 
 async def _gender_getter(**_kw) -> dict:
-    return {"genders": [(key, _(label)) for key, label in GENDER_LABELS.items()]}
+    return {"genders": [(key, _(label)) for key, label in GENDERS.items()]}
 
 
 async def _on_gender(_c: CallbackQuery, _w: Select, manager: DialogManager, gender: str) -> None:
-    if gender in GENDER_LABELS:
+    if gender in GENDERS:
         await _remember(manager, gender=gender)
 
 
@@ -287,10 +276,11 @@ def _country_step(state: Any, key: str, prompt: str) -> Window:
     """Usual countries as buttons; typing part of a name (local language or English) lists matches."""
     matches_key = f"{key}_matches"
 
-    async def _getter(dialog_manager: DialogManager, conference: Event, **_kw) -> dict:
+    async def _getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
         language = current_language()
         matches = dialog_manager.dialog_data.get(matches_key)
-        countries = [(code, country_name(code, language)) for code in matches or conference.usual_countries]
+        usual = services.event.usual_countries
+        countries = [(code, country_name(code, language)) for code in matches or usual]
         if not matches:  # search results stay best first; the usual list reads alphabetically
             countries.sort(key=lambda country: country[1])
         return {"countries": countries, "searching": bool(matches)}
@@ -323,12 +313,13 @@ def _country_step(state: Any, key: str, prompt: str) -> Window:
     )
 
 
-async def _role_getter(conference: Event, **_kw) -> dict:
-    return {"roles": [(role.id, localized(role.label, current_language())) for role in conference.roles]}
+async def _role_getter(services: Services, **_kw) -> dict:
+    language = current_language()
+    return {"roles": [(role.id, localized(role.label, language)) for role in services.event.roles]}
 
 
 async def _on_role(_c: CallbackQuery, _w: Select, manager: DialogManager, role: str) -> None:
-    if manager.middleware_data["conference"].role(role):
+    if services_of(manager).event.role(role):
         await _remember(manager, role=role)
 
 
@@ -355,85 +346,107 @@ async def _on_phone_text(message: Message, manager: DialogManager, text: str) ->
 # --- travel --------------------------------------------------------------------------------
 
 
+# The travel question a state asks: "arrival" or "departure" (its date, time and flight).
+_TRAVEL = {
+    state: prefix
+    for prefix in ("arrival", "departure")
+    for state in (getattr(S, f"{prefix}_date"), getattr(S, f"{prefix}_time"), getattr(S, f"{prefix}_flight"))
+}
+
+
+def _travel(manager: DialogManager) -> str:
+    return _TRAVEL[manager.current_context().state]
+
+
+def _travel_days(event: Event, prefix: str) -> list[date]:
+    if prefix == "arrival":
+        return [event.starts_on - timedelta(days=days) for days in range(3, -1, -1)]
+    return [event.ends_on + timedelta(days=days) for days in range(4)]
+
+
+async def _travel_date_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
+    language = current_language()
+    days = _travel_days(services.event, _travel(dialog_manager))
+    return {"days": [(day.isoformat(), fmt_date(day, language, "MMMEd")) for day in days]}
+
+
+async def _store_travel_date(manager: DialogManager, day: date | None) -> None:
+    prefix = _travel(manager)
+    answers = _answers(manager)
+    arrival = answers.get("arrival_date")
+    if day is not None and prefix == "departure" and arrival and day < date.fromisoformat(arrival):
+        raise InvalidAnswer(
+            N_("Your departure must be on or after your arrival ({arrival})."),
+            arrival=date.fromisoformat(arrival),
+        )
+    if day is None or answers.get(f"{prefix}_date") is None:
+        # No transfer, or a first date: time and flight are asked afresh.
+        answers.pop(f"{prefix}_time", None)
+        answers.pop(f"{prefix}_flight", None)
+    answers[f"{prefix}_date"] = day.isoformat() if day else None
+    await _advance(manager)
+
+
+async def _on_travel_day(callback: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return  # forged button data: the question is shown again
+    try:
+        await _store_travel_date(manager, day)
+    except InvalidAnswer as error:
+        await say_invalid(callback.message, manager, error)
+
+
+async def _on_travel_date_text(_message: Message, manager: DialogManager, text: str) -> None:
+    event = services_of(manager).event
+    earliest, latest = parse.travel_window(event.starts_on, event.ends_on)
+    await _store_travel_date(manager, parse.parse_date(text, earliest, latest))
+
+
+async def _no_transfer(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await _store_travel_date(manager, None)
+
+
+async def _no_flight(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await _remember(manager, **{f"{_travel(manager)}_flight": None})
+
+
+async def _on_travel_time(_message: Message, manager: DialogManager, text: str) -> None:
+    await _remember(manager, **{f"{_travel(manager)}_time": parse.parse_time(text).strftime("%H:%M")})
+
+
+async def _on_travel_flight(_message: Message, manager: DialogManager, text: str) -> None:
+    await _remember(manager, **{f"{_travel(manager)}_flight": parse.parse_flight(text)})
+
+
 def _travel_steps(prefix: str) -> list[Window]:
-    date_state, time_state, flight_state = (
-        getattr(S, f"{prefix}_{part}") for part in ("date", "time", "flight")
-    )
     arriving = prefix == "arrival"
-
-    def _choices(event: Event) -> list[date]:
-        if arriving:
-            return [event.starts_on - timedelta(days=days) for days in range(3, -1, -1)]
-        return [event.ends_on + timedelta(days=days) for days in range(4)]
-
-    async def _date_getter(conference: Event, **_kw) -> dict:
-        language = current_language()
-        return {"days": [(day.isoformat(), fmt_date(day, language, "MMMEd")) for day in _choices(conference)]}
-
-    async def _store_date(manager: DialogManager, day: date | None) -> None:
-        answers = _answers(manager)
-        arrival = answers.get("arrival_date")
-        if day is not None and not arriving and arrival and day < date.fromisoformat(arrival):
-            raise InvalidAnswer(
-                N_("Your departure must be on or after your arrival ({arrival})."),
-                arrival=date.fromisoformat(arrival),
-            )
-        if day is None or answers.get(f"{prefix}_date") is None:
-            # No transfer, or a first date: time and flight are asked afresh.
-            answers.pop(f"{prefix}_time", None)
-            answers.pop(f"{prefix}_flight", None)
-        answers[f"{prefix}_date"] = day.isoformat() if day else None
-        await _advance(manager)
-
-    async def _on_day(callback: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            return  # forged button data: the question is shown again
-        try:
-            await _store_date(manager, day)
-        except InvalidAnswer as error:
-            await say_invalid(callback.message, manager, error)
-
-    async def _on_typed(_message: Message, manager: DialogManager, text: str) -> None:
-        event: Event = manager.middleware_data["conference"]
-        earliest, latest = parse.travel_window(event.starts_on, event.ends_on)
-        await _store_date(manager, parse.parse_date(text, earliest, latest))
-
-    async def _no_transfer(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-        await _store_date(manager, None)
-
-    async def _no_flight(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-        await _remember(manager, **{f"{prefix}_flight": None})
-
-    async def _on_time(_message: Message, manager: DialogManager, text: str) -> None:
-        await _remember(manager, **{f"{prefix}_time": parse.parse_time(text).strftime("%H:%M")})
-
     return [
         _text_step(
-            date_state,
+            getattr(S, f"{prefix}_date"),
             N_(
                 "✈️ On which day do you <b>arrive</b> in {city}? Pick a day or type a date (day/month). "
                 "We use it to meet you at the airport."
             )
             if arriving
             else N_("🛫 On which day do you <b>leave</b>? Pick a day or type a date (day/month)."),
-            _on_typed,
-            choices("d", "days", _on_day),
+            _on_travel_date_text,
+            choices("d", "days", _on_travel_day),
             Button(T(N_("🚫 No airport transfer needed")), id="none", on_click=_no_transfer),
-            getter=_date_getter,
+            getter=_travel_date_getter,
         ),
         _text_step(
-            time_state,
+            getattr(S, f"{prefix}_time"),
             N_("🕑 At what time does your flight land? Local time in {city}, for example 14:35.")
             if arriving
             else N_("🕑 At what time does your flight leave? Local time in {city}, for example 18:50."),
-            _on_time,
+            _on_travel_time,
         ),
         _text_step(
-            flight_state,
+            getattr(S, f"{prefix}_flight"),
             N_("What is the flight number? For example PR 431."),
-            _store(f"{prefix}_flight", parse.parse_flight),
+            _on_travel_flight,
             Button(T(N_("I don't know yet")), id="unknown", on_click=_no_flight),
         ),
     ]
@@ -459,11 +472,10 @@ def _yes_no_step(state: Any, key: str, prompt: str) -> Window:
 # --- needs ---------------------------------------------------------------------------------
 
 
-async def _dietary_getter(conference: Event, **_kw) -> dict:
+async def _dietary_getter(services: Services, **_kw) -> dict:
     language = current_language()
-    return {
-        "diets": [(option.id, localized(option.label, language)) for option in conference.dietary_options]
-    }
+    options = services.event.dietary_options
+    return {"diets": [(option.id, localized(option.label, language)) for option in options]}
 
 
 async def _on_dietary_text(_message: Message, manager: DialogManager, text: str) -> None:
@@ -489,14 +501,13 @@ async def _no_accessibility(_c: CallbackQuery, _b: Button, manager: DialogManage
 # --- review and confirm --------------------------------------------------------------------
 
 
-async def _review_getter(
-    dialog_manager: DialogManager, conference: Event, passports: PassportCipher, **_kw
-) -> dict:
+async def _review_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
     language = current_language()
     # /language may have changed it since the first question.
     _answers(dialog_manager)["language"] = language
+    shown = services.passports.for_display(_answers(dialog_manager))
     return {
-        "summary": render_answers(passports.for_display(_answers(dialog_manager)), conference, language),
+        "summary": render_answers(shown, services.event, language),
         "fields": [(field, "✏️ " + _(label)) for field, label in FIELD_LABELS.items()],
         "is_new": dialog_manager.dialog_data.get("registration_id") is None,
         "is_change": dialog_manager.dialog_data.get("registration_id") is not None,
@@ -509,45 +520,73 @@ async def _on_change(_c: CallbackQuery, _w: Select, manager: DialogManager, fiel
 
 
 async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    registrations: RegistrationService = manager.middleware_data["registrations"]
-    clock: Clock = manager.middleware_data["clock"]
-    event: Event = manager.middleware_data["conference"]
-    now = clock.now()
+    services = services_of(manager)
+    now = services.clock.now()
     answers = Answers.model_validate(_answers(manager))
     registration_id = manager.dialog_data.get("registration_id")
-    delegation_id = manager.dialog_data.get("delegation_id")
+    # Kept for the hooks: the dialogue's data is gone once it is done.
+    dialog_data = dict(manager.dialog_data)
     try:
         if registration_id is None:
-            registration, created = await registrations.register(callback.from_user.id, answers, now)
+            registration, created = await services.registrations.register(callback.from_user.id, answers, now)
         else:
-            registration, created = await registrations.update(registration_id, answers, now), False
+            registration, created = await services.registrations.update(registration_id, answers, now), False
     except RegistrationClosed:
-        await callback.message.answer(_closed_text(event))
+        await callback.message.answer(_closed_text(services.event))
         await manager.done(show_mode=ShowMode.NO_UPDATE)
         return
     await manager.done(show_mode=ShowMode.NO_UPDATE)
     if registration_id is None and created:
         log.info("registration stored", extra={"registration_id": registration.id})
-        await send_ticket(callback.bot, callback.message.chat.id, registration, event)
-        # Invited by a delegation's link, or registering again after withdrawing from one.
-        delegation_id = delegation_id or registration.delegation_id
-        if delegation_id is not None:
-            await join_delegation(callback.bot, manager.middleware_data, registration, delegation_id)
+        await send_ticket(callback.bot, callback.message.chat.id, registration, services.event)
+        # E.g. the delegation of an invitation joins it (bot/delegations/membership.py).
+        await services.registration_hooks.registration_completed(callback.bot, registration, dialog_data)
     elif registration_id is not None:
         await callback.message.answer(_("✅ Your changes are saved."))
     await manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-async def _common_getter(conference: Event, **_kw) -> dict:
-    return {"city": escape(localized(conference.city, current_language()))}
+async def _common_getter(services: Services, **_kw) -> dict:
+    return {"city": escape(localized(services.event.city, current_language()))}
 
 
 async def _on_start(start_data: dict | None, manager: DialogManager) -> None:
-    manager.dialog_data.update(start_data or {})
+    """A new registration, or a stored one to change (started at the review with `registration_id`).
+
+    Whoever starts a new one (/start, /me, an invitation's link through `RegistrationSG.language`)
+    may give answers already known in the start data, with the keys of `dialog_data` that go with
+    them: an invitation gives `answers`, `prefilled` and `delegation_id`.
+    """
+    manager.dialog_data.update({"answers": {}, **(start_data or {})})
+    if manager.dialog_data.get("registration_id") is not None:
+        return
+    services = services_of(manager)
+    # The chat, not `manager.event`: from a stale button that is an error event without a user.
+    # (`event_chat` and `bot` are aiogram's own data, not services.)
+    chat_id = manager.middleware_data["event_chat"].id
+    now = services.clock.now()
+    if registration_window(services.event, now) is RegistrationWindow.CLOSED:
+        await manager.middleware_data["bot"].send_message(chat_id, _closed_text(services.event))
+        await manager.done(show_mode=ShowMode.NO_UPDATE)
+        return
+    # Remembered for the "unfinished registrations" audience and the deadline reminders.
+    await services.registration_hooks.registration_started(chat_id, current_language(), now)
 
 
 def registration_dialog() -> Dialog:
     return Dialog(
+        *_opening_windows(),
+        *_about_you_windows(),
+        *_travel_and_needs_windows(),
+        _review_window(),
+        on_start=_on_start,
+        getter=_common_getter,
+    )
+
+
+def _opening_windows() -> list[Window]:
+    """The language, then the privacy notice to agree to."""
+    return [
         Window(
             T(
                 N_(
@@ -571,6 +610,11 @@ def registration_dialog() -> Dialog:
             state=S.consent,
             getter=_consent_getter,
         ),
+    ]
+
+
+def _about_you_windows() -> list[Window]:
+    return [
         _text_step(
             S.full_name,
             N_("What is your <b>full name</b>, exactly as written in your passport?"),
@@ -620,6 +664,11 @@ def registration_dialog() -> Dialog:
             MessageInput(_on_contact, content_types=[ContentType.CONTACT]),
             markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
         ),
+    ]
+
+
+def _travel_and_needs_windows() -> list[Window]:
+    return [
         *_travel_steps("arrival"),
         *_travel_steps("departure"),
         _yes_no_step(S.hotel, "hotel_needed", N_("🏨 Do you need a hotel room booked by the organisers?")),
@@ -663,44 +712,36 @@ def registration_dialog() -> Dialog:
             _store("accessibility", lambda text: parse.parse_free_text(text, parse.NOTE_MAX)),
             Button(T(N_("No special needs")), id="none", on_click=_no_accessibility),
         ),
-        Window(
-            T(
-                N_("📋 <b>Please check your answers</b>\n\n{summary}\n\nTap an item to change it."),
-                when="is_new",
-            ),
-            T(N_("📋 <b>Your registration</b>\n\n{summary}\n\nTap an item to change it."), when="is_change"),
-            choices("f", "fields", _on_change),
-            Button(T(N_("✅ Confirm my registration")), id="confirm", on_click=_on_confirm, when="is_new"),
-            Button(T(N_("✅ Save changes")), id="save", on_click=_on_confirm, when="is_change"),
-            UNEXPECTED_INPUT,
-            state=S.review,
-            getter=_review_getter,
+    ]
+
+
+def _review_window() -> Window:
+    return Window(
+        T(
+            N_("📋 <b>Please check your answers</b>\n\n{summary}\n\nTap an item to change it."),
+            when="is_new",
         ),
-        on_start=_on_start,
-        getter=_common_getter,
+        T(N_("📋 <b>Your registration</b>\n\n{summary}\n\nTap an item to change it."), when="is_change"),
+        choices("f", "fields", _on_change),
+        Button(T(N_("✅ Confirm my registration")), id="confirm", on_click=_on_confirm, when="is_new"),
+        Button(T(N_("✅ Save changes")), id="save", on_click=_on_confirm, when="is_change"),
+        UNEXPECTED_INPUT,
+        state=S.review,
+        getter=_review_getter,
     )
 
 
-async def begin_registration(
-    message: Message, manager: DialogManager, data: dict[str, Any] | None = None
-) -> None:
+async def begin_registration(message: Message, manager: DialogManager) -> None:
     """Start a new registration, or say politely that registration is closed.
 
-    `data` starts the dialogue with answers already given and the keys of `dialog_data` that go
-    with them (an invitation to a delegation gives `answers`, `prefilled` and `delegation_id`).
+    Closed: said here, where the user stays where they are (the dialogue would say it too, but
+    only after leaving the dialogues they had open).
     """
-    event: Event = manager.middleware_data["conference"]
-    clock: Clock = manager.middleware_data["clock"]
-    if registration_window(event, clock.now()) is RegistrationWindow.CLOSED:
+    event = services_of(manager).event
+    if registration_window(event, services_of(manager).clock.now()) is RegistrationWindow.CLOSED:
         await message.answer(_closed_text(event))
         return
-    # Remembered for the "unfinished registrations" audience and the deadline reminders.
-    audiences: AudienceService = manager.middleware_data["audiences"]
-    # The chat, not `manager.event`: from a stale button that is an error event without a user.
-    await audiences.registration_started(message.chat.id, current_language(), clock.now())
-    await manager.start(
-        S.language, data={"answers": {}, **(data or {})}, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
-    )
+    await manager.start(S.language, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
 def _closed_text(event: Event) -> str:

@@ -8,7 +8,7 @@ from aiogram_dialog.widgets.kbd import Select
 
 from bot.core.i18n import N_, get_i18n, language_name, supported_languages
 from bot.core.i18n import gettext as _
-from bot.core.users import UserService
+from bot.kit.services import services_of
 from bot.kit.widgets import UNEXPECTED_INPUT, T, choices, language_choices
 from bot.states import LanguageSG
 
@@ -20,8 +20,7 @@ async def _getter(**_kw) -> dict:
 async def _on_pick(callback: CallbackQuery, _w: Select, manager: DialogManager, code: str) -> None:
     if code not in supported_languages():
         return
-    users: UserService = manager.middleware_data["users"]
-    await users.set_language(callback.from_user.id, code)
+    await services_of(manager).users.set_language(callback.from_user.id, code)
     get_i18n().current_locale = code
     if len(manager.current_stack().intents) > 1:
         await manager.done()  # the dialogue underneath is shown again, in the new language

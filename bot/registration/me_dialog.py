@@ -8,52 +8,41 @@ from aiogram.types import CallbackQuery, User
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 
-from bot.core.clock import Clock
-from bot.core.event import Event
 from bot.core.i18n import N_, fmt_date
 from bot.core.i18n import gettext as _
-from bot.core.models import RegistrationStatus
+from bot.core.labels import STATUSES_FOR_DELEGATES, label
 from bot.core.summary import render_answers
+from bot.kit.services import Services, services_of
 from bot.kit.widgets import UNEXPECTED_INPUT, T, current_language
 from bot.registration.form_dialog import begin_registration
-from bot.registration.service import RegistrationService, answers_of, changes_open
+from bot.registration.service import answers_of, changes_open
 from bot.registration.tickets import send_ticket
 from bot.states import MyRegistrationSG, RegistrationSG
 
-STATUS_LABELS = {
-    RegistrationStatus.REGISTERED: N_("registered"),
-    RegistrationStatus.PENDING: N_("pending: received after the deadline, the organisers will confirm"),
-    RegistrationStatus.WITHDRAWN: N_("withdrawn"),
-}
 
-
-async def _view_getter(
-    event_from_user: User, registrations: RegistrationService, conference: Event, clock: Clock, **_kw
-) -> dict:
-    registration = await registrations.get_active(event_from_user.id)
+async def _view_getter(event_from_user: User, services: Services, **_kw) -> dict:
+    registration = await services.registrations.get_active(event_from_user.id)
     language = current_language()
     if registration is None:
         return {"registered": False, "can_change": False, "closed": False}
-    can_change = changes_open(conference, clock.now())
+    event = services.event
+    can_change = changes_open(event, services.clock.now())
     return {
         "registered": True,
         "code": registration.code,
-        "status": _(STATUS_LABELS[registration.status]),
-        "summary": render_answers(
-            registrations.passports.for_display(answers_of(registration)), conference, language
-        ),
+        "status": label(STATUSES_FOR_DELEGATES, registration.status),
+        "summary": render_answers(services.passports.for_display(answers_of(registration)), event, language),
         "can_change": can_change,
         "closed": not can_change,
-        "changes_deadline": fmt_date(conference.changes_deadline.date(), language, "long"),
-        "email": escape(conference.contact_email),
+        "changes_deadline": fmt_date(event.changes_deadline.date(), language, "long"),
+        "email": escape(event.contact_email),
     }
 
 
 async def _change(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    registrations: RegistrationService = manager.middleware_data["registrations"]
-    clock: Clock = manager.middleware_data["clock"]
-    registration = await registrations.get_active(callback.from_user.id)
-    if registration is None or not changes_open(registrations.event, clock.now()):
+    services = services_of(manager)
+    registration = await services.registrations.get_active(callback.from_user.id)
+    if registration is None or not changes_open(services.event, services.clock.now()):
         return  # the view is shown again with what is possible now
     await manager.start(
         RegistrationSG.review,
@@ -62,17 +51,16 @@ async def _change(callback: CallbackQuery, _b: Button, manager: DialogManager) -
 
 
 async def _show_ticket(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    registrations: RegistrationService = manager.middleware_data["registrations"]
-    registration = await registrations.get_active(callback.from_user.id)
+    services = services_of(manager)
+    registration = await services.registrations.get_active(callback.from_user.id)
     if registration is not None:
-        await send_ticket(callback.bot, callback.message.chat.id, registration, registrations.event)
+        await send_ticket(callback.bot, callback.message.chat.id, registration, services.event)
         manager.show_mode = ShowMode.SEND
 
 
 async def _withdraw(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    registrations: RegistrationService = manager.middleware_data["registrations"]
-    clock: Clock = manager.middleware_data["clock"]
-    if await registrations.withdraw(callback.from_user.id, clock.now()):
+    services = services_of(manager)
+    if await services.registrations.withdraw(callback.from_user.id, services.clock.now()):
         await callback.message.answer(
             _("Your registration is withdrawn. If you change your mind, send /start to register again.")
         )

@@ -15,15 +15,7 @@ from bot.core.crypto import PassportCipher
 from bot.core.db import SessionFactory
 from bot.core.event import Event
 from bot.core.models import Gender, Registration, RegistrationStatus
-
-# Read aloud without confusion: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
-CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
-CODE_LENGTH = 6
-
-
-def new_registration_code() -> str:
-    letters = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return f"{letters[:3]}-{letters[3:]}"
+from bot.core.registration_codes import new_registration_code
 
 
 def new_checkin_token() -> str:
@@ -101,6 +93,10 @@ class RegistrationService:
         self._sessions = sessions
         self.event = event
         self.passports = passports
+
+    def accepts_registrations(self, now: datetime) -> bool:
+        """Open, or late but still accepted (as pending)."""
+        return registration_window(self.event, now) is not Window.CLOSED
 
     def _stored_values(self, answers: Answers) -> dict[str, Any]:
         values = answers.without_visa_details().model_dump()

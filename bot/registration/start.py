@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import CallbackQuery, Message
+from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
+from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from bot.core.i18n import gettext as _
 from bot.kit.filters import PRIVATE_CHAT, Inline
-from bot.kit.start_links import StartLinks
-from bot.questions.handlers import answer_question
+from bot.kit.services import Services
 from bot.registration.form_dialog import begin_registration
-from bot.registration.service import RegistrationService
+from bot.runtime.errors import in_user_language
 from bot.states import LanguageSG, MyRegistrationSG
 
+log = logging.getLogger(__name__)
 
-async def show_home(message: Message, manager: DialogManager, registrations: RegistrationService) -> None:
+
+async def show_home(message: Message, manager: DialogManager, services: Services) -> None:
     """Where the user stands: their registration, the question they were at, or a new one."""
-    if await registrations.get_active(message.chat.id) is not None:
+    if await services.registrations.get_active(message.chat.id) is not None:
         await manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
     elif manager.has_context():
         await manager.show(ShowMode.SEND)
@@ -28,59 +30,83 @@ async def show_home(message: Message, manager: DialogManager, registrations: Reg
         await begin_registration(message, manager)
 
 
-async def answer_invalid_link(message: Message, manager: DialogManager) -> None:
+async def answer_invalid_link(message: Message, manager: DialogManager, services: Services) -> None:
     """What any unknown, expired or not-for-you deep link gets: nothing about what it was."""
     await message.answer(_("This link is not valid or has expired. Here is where you are:"))
-    await show_home(message, manager, manager.middleware_data["registrations"])
+    await show_home(message, manager, services)
+
+
+async def start(
+    message: Message, command: CommandObject, dialog_manager: DialogManager, services: Services
+) -> None:
+    if not command.args:
+        await show_home(message, dialog_manager, services)
+        return
+    # The feature that registered the link's prefix (bot/kit/start_links.py) says if it was valid.
+    found = services.start_links.handler_for(command.args)
+    if found is not None:
+        handler, value = found
+        if await handler(message, value, dialog_manager):
+            return
+    await answer_invalid_link(message, dialog_manager, services)
+
+
+async def show_registration(message: Message, dialog_manager: DialogManager, services: Services) -> None:
+    """/me"""
+    registered = await services.registrations.get_active(message.from_user.id) is not None
+    if not registered and dialog_manager.has_context():
+        await message.answer(_("You have not finished registering yet. Here is where you were:"))
+        await dialog_manager.show(ShowMode.SEND)
+        return
+    await dialog_manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+async def pick_language(message: Message, dialog_manager: DialogManager) -> None:
+    """/language"""
+    await dialog_manager.start(LanguageSG.pick, show_mode=ShowMode.SEND)
+
+
+async def show_help(message: Message, dialog_manager: DialogManager) -> None:
+    """/help"""
+    await message.answer(help_text())
+    if dialog_manager.has_context():
+        await dialog_manager.show(ShowMode.SEND)
+
+
+async def answer_unknown_command(message: Message, dialog_manager: DialogManager) -> None:
+    await message.answer(_("I do not know this command.") + "\n\n" + help_text())
+    if dialog_manager.has_context():
+        await dialog_manager.show(ShowMode.SEND)
+
+
+async def show_home_after_stale_button(
+    error: ErrorEvent, dialog_manager: DialogManager, services: Services
+) -> None:
+    """A button from an old message, or from before a restart: say so, show where they are."""
+    update = error.update
+    log.info("stale dialogue event: %s", type(error.exception).__name__)
+    if update.callback_query is not None:
+        await update.callback_query.answer(_("This button is no longer active."))
+        message = update.callback_query.message
+    else:
+        message = update.message
+    if message is not None:
+        await show_home(message, dialog_manager, services)
 
 
 def commands_router() -> Router:
     router = Router(name="delegate-commands")
     router.message.filter(PRIVATE_CHAT)
-
-    @router.message(CommandStart())
-    async def start(
-        message: Message,
-        command: CommandObject,
-        dialog_manager: DialogManager,
-        registrations: RegistrationService,
-        start_links: StartLinks,
-    ) -> None:
-        if command.args:
-            found = start_links.handler_for(command.args)
-            if found is not None:
-                handler, value = found
-                await handler(message, value, dialog_manager)
-                return
-            await answer_invalid_link(message, dialog_manager)
-            return
-        await show_home(message, dialog_manager, registrations)
-
-    @router.message(Command("me"))
-    async def me(message: Message, dialog_manager: DialogManager, registrations: RegistrationService) -> None:
-        registered = await registrations.get_active(message.from_user.id) is not None
-        if not registered and dialog_manager.has_context():
-            await message.answer(_("You have not finished registering yet. Here is where you were:"))
-            await dialog_manager.show(ShowMode.SEND)
-            return
-        await dialog_manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
-
-    @router.message(Command("language"))
-    async def language(message: Message, dialog_manager: DialogManager) -> None:
-        await dialog_manager.start(LanguageSG.pick, show_mode=ShowMode.SEND)
-
-    @router.message(Command("help"))
-    async def help_(message: Message, dialog_manager: DialogManager) -> None:
-        await message.answer(help_text())
-        if dialog_manager.has_context():
-            await dialog_manager.show(ShowMode.SEND)
-
-    @router.message(Inline(F.text.startswith("/")))
-    async def unknown_command(message: Message, dialog_manager: DialogManager) -> None:
-        await message.answer(_("I do not know this command.") + "\n\n" + help_text())
-        if dialog_manager.has_context():
-            await dialog_manager.show(ShowMode.SEND)
-
+    router.message.register(start, CommandStart())
+    router.message.register(show_registration, Command("me"))
+    router.message.register(pick_language, Command("language"))
+    router.message.register(show_help, Command("help"))
+    router.message.register(answer_unknown_command, Inline(F.text.startswith("/")))
+    # Errors are handled outside the language middleware: the answer speaks the user's language.
+    router.errors.middleware(in_user_language)
+    router.errors.register(
+        show_home_after_stale_button, ExceptionTypeFilter(UnknownIntent, UnknownState, OutdatedIntent)
+    )
     return router
 
 
@@ -100,22 +126,26 @@ def help_text() -> str:
     )
 
 
+async def answer_outside_dialogue(
+    message: Message, dialog_manager: DialogManager, services: Services
+) -> None:
+    if message.text:
+        # A question, in any language.
+        await services.answer_question(message, dialog_manager, in_dialogue=False)
+        return
+    await message.answer(_("I did not understand that.") + "\n\n" + help_text())
+
+
+async def answer_unknown_button(callback: CallbackQuery) -> None:
+    """A button nothing handles (forged, someone else's, or of a closed dialogue): an answer
+    stops the client's spinner, and it is the same whatever the button was."""
+    await callback.answer(_("This button is no longer active."))
+
+
 def fallback_router() -> Router:
     """Messages when no dialogue is open."""
     router = Router(name="fallback")
     router.message.filter(PRIVATE_CHAT)
-
-    @router.message()
-    async def outside_dialogue(message: Message, **data: Any) -> None:
-        if message.text:
-            await answer_question(message, data)  # a question, in any language
-            return
-        await message.answer(_("I did not understand that.") + "\n\n" + help_text())
-
-    @router.callback_query()
-    async def unknown_button(callback: CallbackQuery) -> None:
-        """A button nothing handles (forged, someone else's, or of a closed dialogue): an answer
-        stops the client's spinner, and it is the same whatever the button was."""
-        await callback.answer(_("This button is no longer active."))
-
+    router.message.register(answer_outside_dialogue)
+    router.callback_query.register(answer_unknown_button)
     return router

@@ -20,8 +20,8 @@ class LanguageMiddleware(BaseMiddleware):
     the StaffOnly filters of several routers, so that an update costs one lookup, not one each.
     """
 
-    def __init__(self, users: UserService):
-        self._users = users
+    def __init__(self, users: UserService, staff: StaffService):
+        self._users, self._staff = users, staff
 
     async def __call__(
         self,
@@ -34,8 +34,7 @@ class LanguageMiddleware(BaseMiddleware):
         if user is not None:
             chosen, granted = await self._users.language_and_staff(user.id)
             language = chosen or match_language(user.language_code)
-            staff: StaffService | None = data.get("staff")
-            data["is_staff"] = granted or (staff is not None and staff.is_admin(user.id))
+            data["is_staff"] = granted or self._staff.is_admin(user.id)
         # Kept in the shared data for the errors router, which runs outside this middleware.
         data["language"] = language or DEFAULT_LANGUAGE
         with get_i18n().use_locale(data["language"]):

@@ -39,11 +39,11 @@ SHUTDOWN_GRACE = 25.0
 HEALTH_TIMEOUT = 3.0
 
 
-def create_update_log(dp: Dispatcher) -> UpdateLog:
+def create_update_log(dp: Dispatcher, engine: AsyncEngine) -> UpdateLog:
     """Redis when the dialogue state is there (one store to run), else the database."""
     if isinstance(dp.storage, RedisStorage):
         return RedisUpdateLog(dp.storage.redis)
-    return SQLUpdateLog(create_session_factory(dp["engine"]))
+    return SQLUpdateLog(create_session_factory(engine))
 
 
 class UpdateHandler(SimpleRequestHandler):
@@ -106,11 +106,11 @@ def check_webhook_settings(settings: Settings) -> None:
 
 
 class WebhookServer:
-    def __init__(self, settings: Settings, dp: Dispatcher, bot: Bot) -> None:
+    def __init__(self, settings: Settings, dp: Dispatcher, bot: Bot, engine: AsyncEngine) -> None:
         check_webhook_settings(settings)
-        self.settings, self.dp, self.bot = settings, dp, bot
+        self.settings, self.dp, self.bot, self.engine = settings, dp, bot, engine
         self.path = urlsplit(settings.webhook_url).path or "/"
-        self.update_log = create_update_log(dp)
+        self.update_log = create_update_log(dp, engine)
         self.handler = UpdateHandler(dp, bot, settings.webhook_secret.get_secret_value(), self.update_log)
         app = web.Application()
         app.router.add_post(self.path, self.handler.handle)
@@ -154,7 +154,7 @@ class WebhookServer:
         log.info("webhook stopped")
 
     async def health(self, request: web.Request) -> web.Response:
-        checks = {"database": self._check_database(self.dp["engine"]), "redis": self._check_redis()}
+        checks = {"database": self._check_database(self.engine), "redis": self._check_redis()}
         results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
         healthy = all(state in ("ok", "not configured") for state in results.values())
         return web.json_response(
@@ -181,9 +181,9 @@ class WebhookServer:
         return "ok"
 
 
-async def serve_webhook(settings: Settings, dp: Dispatcher, bot: Bot) -> None:
+async def serve_webhook(settings: Settings, dp: Dispatcher, bot: Bot, engine: AsyncEngine) -> None:
     """Run until SIGTERM or SIGINT."""
-    server = WebhookServer(settings, dp, bot)
+    server = WebhookServer(settings, dp, bot, engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,16 +12,7 @@ from bot.core.db import SessionFactory
 from bot.core.event import Event
 from bot.core.models import Delegation, Registration
 from bot.core.models.registration import ACTIVE_STATUSES
-from bot.registration.service import CODE_LENGTH
-
-
-def normalize_code(text: str) -> str | None:
-    """`abc123`, `ABC 123`, `abc-123` -> `ABC-123`; None when it cannot be a registration code."""
-    letters = re.sub(r"[^A-Za-z0-9]", "", text).upper()
-    if len(letters) != CODE_LENGTH:
-        return None
-    half = CODE_LENGTH // 2
-    return f"{letters[:half]}-{letters[half:]}"
+from bot.core.registration_codes import normalize_code
 
 
 class CheckinOutcome(StrEnum):

@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from bot.core.db import SessionFactory
 from bot.core.event import Event, localized
 from bot.core.i18n import N_, country_name, gettext, language_name, supported_languages, zone_name
+from bot.core.labels import GENDERS, STATUSES, yes_no
 from bot.core.models import Delegation, Registration
 
 BATCH = 2000
@@ -32,19 +33,6 @@ class ExportFormat(StrEnum):
     XLSX = "xlsx"
     CSV = "csv"
 
-
-STATUS_NAMES = {
-    "registered": N_("registered"),
-    "pending": N_("pending"),
-    "withdrawn": N_("withdrawn"),
-    "erased": N_("erased"),
-}
-GENDER_NAMES = {
-    "woman": N_("Woman"),
-    "man": N_("Man"),
-    "another": N_("Another gender"),
-    "undisclosed": N_("Prefer not to say"),
-}
 
 # (column, header); the passport column is added only on an admin's explicit request.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -141,10 +129,29 @@ class _Labels:
     language: str
 
 
+class ExportsUnderWay:
+    """Who has an export being written, so that a double press makes one file, not two."""
+
+    def __init__(self) -> None:
+        self._actors: set[int] = set()
+
+    def begin(self, actor_id: int) -> bool:
+        """False when this person's export is already being written."""
+        if actor_id in self._actors:
+            return False
+        self._actors.add(actor_id)
+        return True
+
+    def end(self, actor_id: int) -> None:
+        self._actors.discard(actor_id)
+
+
 class ExportService:
     def __init__(self, sessions: SessionFactory, event: Event):
         self._sessions = sessions
         self.event = event
+        # One per dispatcher, like the service: the exports of this bot's staff.
+        self.under_way = ExportsUnderWay()
 
     def _labels(self, language: str, with_passports: bool) -> _Labels:
         zone = zone_name(self.event.tz, language)
@@ -152,13 +159,13 @@ class ExportService:
         return _Labels(
             headers=[gettext(header).format(zone=zone) for _key, header in columns],
             kinds=[_COLUMN_KINDS.get(key) for key, _header in columns],
-            statuses={key: gettext(label) for key, label in STATUS_NAMES.items()},
-            genders={key: gettext(label) for key, label in GENDER_NAMES.items()},
+            statuses={key: gettext(name) for key, name in STATUSES.items()},
+            genders={key: gettext(name) for key, name in GENDERS.items()},
             roles={role.id: localized(role.label, language) for role in self.event.roles},
             diets={option.id: localized(option.label, language) for option in self.event.dietary_options},
             languages={code: language_name(code, language) for code in supported_languages()},
-            yes=gettext("Yes"),
-            no=gettext("No"),
+            yes=yes_no(True),
+            no=yes_no(False),
             language=language,
         )
 
@@ -177,7 +184,7 @@ class ExportService:
         labels = self._labels(language, reveal_passport is not None)
         sheet_type = _XlsxSheet if export_format is ExportFormat.XLSX else _CsvSheet
         sheet = sheet_type(path, labels.headers, labels.kinds)
-        to_row = self._row_maker(labels, reveal_passport)
+        to_row = _RowMaker(labels, self.event.tz, reveal_passport)
         count = 0
         try:
             statement = (
@@ -198,95 +205,99 @@ class ExportService:
             raise
         return count
 
-    def _row_maker(
-        self, labels: _Labels, reveal_passport: Callable[[str], str] | None
-    ) -> Callable[[Any], list[Any]]:
-        zone = self.event.tz
 
-        def local(moment: datetime | None) -> datetime | None:
-            # Spreadsheets have no time zones: the event's local time, as its header says.
-            return moment.astimezone(zone).replace(tzinfo=None, microsecond=0) if moment else None
+class _RowMaker:
+    """A row read from the database as the sheet's cells, in the staff member's language."""
 
-        countries: dict[str, str] = {}
+    def __init__(self, labels: _Labels, zone: tzinfo, reveal_passport: Callable[[str], str] | None):
+        self._labels = labels
+        self._zone = zone
+        self._reveal_passport = reveal_passport
+        self._countries: dict[str, str] = {}  # each country's name looked up once per export
 
-        def country(code: str | None) -> str | None:
-            if code and code not in countries:
-                countries[code] = country_name(code, labels.language)
-            return countries.get(code) if code else None
+    def _local(self, moment: datetime | None) -> datetime | None:
+        # Spreadsheets have no time zones: the event's local time, as its header says.
+        return moment.astimezone(self._zone).replace(tzinfo=None, microsecond=0) if moment else None
 
-        def yes_no(value: bool) -> str:
-            return labels.yes if value else labels.no
+    def _country(self, code: str | None) -> str | None:
+        if not code:
+            return None
+        if code not in self._countries:
+            self._countries[code] = country_name(code, self._labels.language)
+        return self._countries[code]
 
-        def to_row(row: Any) -> list[Any]:
-            (
-                code,
-                status,
-                full_name,
-                gender,
-                country_code,
-                organisation,
-                position,
-                role,
-                email,
-                phone,
-                language,
-                party,
-                head,
-                arrival_date,
-                arrival_time,
-                arrival_flight,
-                departure_date,
-                departure_time,
-                departure_flight,
-                hotel,
-                visa,
-                nationality,
-                passport,
-                dietary,
-                dietary_notes,
-                accessibility,
-                created_at,
-                checked_in_at,
-            ) = row
-            values = [
-                code,
-                labels.statuses.get(status, status),
-                full_name,
-                labels.genders.get(gender, gender),
-                country(country_code),
-                country_code,
-                organisation,
-                position,
-                labels.roles.get(role, role),
-                email,
-                phone,
-                labels.languages.get(language, language),
-                party,
-                yes_no(head) if party else None,
-                arrival_date,
-                arrival_time,
-                arrival_flight,
-                departure_date,
-                departure_time,
-                departure_flight,
-                yes_no(hotel),
-                yes_no(visa),
-                country(nationality),
-                nationality,
-            ]
-            if reveal_passport is not None:
-                values.append(reveal_passport(passport) if passport else None)
-            values += [
-                ", ".join(labels.diets.get(option, option) for option in (dietary or "").split(",") if option)
-                or None,
-                dietary_notes,
-                accessibility,
-                local(created_at),
-                local(checked_in_at),
-            ]
-            return values
+    def _yes_or_no(self, value: bool) -> str:
+        return self._labels.yes if value else self._labels.no
 
-        return to_row
+    def __call__(self, row: Any) -> list[Any]:
+        labels, country, yes_or_no = self._labels, self._country, self._yes_or_no
+        (
+            code,
+            status,
+            full_name,
+            gender,
+            country_code,
+            organisation,
+            position,
+            role,
+            email,
+            phone,
+            language,
+            party,
+            head,
+            arrival_date,
+            arrival_time,
+            arrival_flight,
+            departure_date,
+            departure_time,
+            departure_flight,
+            hotel,
+            visa,
+            nationality,
+            passport,
+            dietary,
+            dietary_notes,
+            accessibility,
+            created_at,
+            checked_in_at,
+        ) = row
+        values = [
+            code,
+            labels.statuses.get(status, status),
+            full_name,
+            labels.genders.get(gender, gender),
+            country(country_code),
+            country_code,
+            organisation,
+            position,
+            labels.roles.get(role, role),
+            email,
+            phone,
+            labels.languages.get(language, language),
+            party,
+            yes_or_no(head) if party else None,
+            arrival_date,
+            arrival_time,
+            arrival_flight,
+            departure_date,
+            departure_time,
+            departure_flight,
+            yes_or_no(hotel),
+            yes_or_no(visa),
+            country(nationality),
+            nationality,
+        ]
+        if self._reveal_passport is not None:
+            values.append(self._reveal_passport(passport) if passport else None)
+        values += [
+            ", ".join(labels.diets.get(option, option) for option in (dietary or "").split(",") if option)
+            or None,
+            dietary_notes,
+            accessibility,
+            self._local(created_at),
+            self._local(checked_in_at),
+        ]
+        return values
 
 
 # Characters XML 1.0 cannot hold: dropped from the text (tab, line feed and carriage return stay).

@@ -11,7 +11,7 @@ from bot.core.db import SessionFactory
 from bot.core.event import Event
 from bot.core.models import Registration
 from bot.core.models.registration import fold
-from bot.staff.checkin_service import normalize_code
+from bot.core.registration_codes import normalize_code
 
 QUERY_MAX = 100
 

@@ -1,4 +1,4 @@
-"""/staff (admins): who is staff, grant the role, revoke it.
+"""/staff (admins): who is staff, grant the role, revoke it; the command and its dialogue.
 
 A new staff member is picked with Telegram's own user picker (a reply-keyboard button), by
 forwarding a message they wrote, or by typing their user id. They must have started the bot: the
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 from html import escape
-from typing import Any
 
-from aiogram import F
+from aiogram import Bot, F, Router
 from aiogram.enums import ContentType
 from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
 from aiogram.types import (
     CallbackQuery,
     KeyboardButton,
@@ -28,14 +28,12 @@ from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import Button, Cancel, Keyboard, Row, Select, SwitchTo
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 
-from bot.core.access import StaffService
-from bot.core.event import Event, localized
+from bot.core.event import localized
 from bot.core.i18n import N_, get_i18n
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
-from bot.core.users import UserService
-from bot.kit.filters import Inline, staff_only
-from bot.kit.menus import CommandMenus
+from bot.kit.filters import PRIVATE_CHAT, AdminOnly, Inline, staff_only
+from bot.kit.services import Services, services_of
 from bot.kit.widgets import (
     UNEXPECTED_INPUT,
     T,
@@ -44,7 +42,6 @@ from bot.kit.widgets import (
     current_language,
     say_invalid,
 )
-from bot.registration.service import RegistrationService
 from bot.staff.views import staff_link
 from bot.states import StaffSG
 
@@ -67,23 +64,22 @@ class RequestUser(Keyboard):
         return [[KeyboardButton(text=await self.text.render_text(data, manager), request_users=request)]]
 
 
-async def names_of(registrations: RegistrationService, user_ids: list[int]) -> dict[int, str]:
+async def names_of(services: Services, user_ids: list[int]) -> dict[int, str]:
     """Staff members known by their registration (staff are few: one lookup each)."""
     names = {}
     for user_id in user_ids:
-        registration = await registrations.get_active(user_id)
+        registration = await services.registrations.get_active(user_id)
         if registration is not None and registration.full_name:
             names[user_id] = registration.full_name
     return names
 
 
-async def _list_getter(
-    event_from_user: User, staff: StaffService, registrations: RegistrationService, **_kw
-) -> dict:
+async def _list_getter(event_from_user: User, services: Services, **_kw) -> dict:
     # From the handler data: the event is an ErrorEvent when the window is shown again after one.
     viewer = event_from_user.id
+    staff = services.staff
     everyone = await staff.staff_ids()
-    names = await names_of(registrations, everyone)
+    names = await names_of(services, everyone)
     granted = [user_id for user_id in everyone if not staff.is_admin(user_id)]
     return {
         "admins": ", ".join(staff_link(u, names.get(u), viewer) for u in sorted(staff.admin_ids)),
@@ -99,35 +95,30 @@ async def _pick_revoke(_c: CallbackQuery, _w: Select, manager: DialogManager, va
 
 
 async def _revoke_getter(
-    dialog_manager: DialogManager, event_from_user: User, registrations: RegistrationService, **_kw
+    dialog_manager: DialogManager, event_from_user: User, services: Services, **_kw
 ) -> dict:
     user_id = dialog_manager.dialog_data.get("revoke", 0)
-    names = await names_of(registrations, [user_id])
+    names = await names_of(services, [user_id])
     return {"who": staff_link(user_id, names.get(user_id), event_from_user.id)}
 
 
 async def _revoke(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    data = manager.middleware_data
-    staff: StaffService = data["staff"]
+    services = services_of(manager)
     user_id = manager.dialog_data.pop("revoke", None)
-    if user_id is not None and await staff.revoke(callback.from_user.id, user_id):
-        menus: CommandMenus = data["menus"]
-        await menus.refresh(callback.bot, user_id)
-        await _notify(callback.bot, data, user_id, N_("Your staff role for {event} has ended."))
+    if user_id is not None and await services.staff.revoke(callback.from_user.id, user_id):
+        await services.menus.refresh(callback.bot, user_id)
+        await _notify(callback.bot, services, user_id, N_("Your staff role for {event} has ended."))
         await callback.answer(_("The staff role is revoked."))
     await manager.switch_to(StaffSG.list)
 
 
-async def _notify(bot, data: dict[str, Any], user_id: int, msgid: str) -> bool:
+async def _notify(bot: Bot, services: Services, user_id: int, msgid: str) -> bool:
     """Tell a user in their own language; False when the bot cannot write to them."""
-    users: UserService = data["users"]
-    event: Event = data["conference"]
-    language = await users.language(user_id) or current_language()
-    menus: CommandMenus = data["menus"]
+    language = await services.users.language(user_id) or current_language()
     with get_i18n().use_locale(language):
         text = _(msgid).format(
-            event=escape(localized(event.name, language)),
-            commands=" ".join(f"/{name}" for name, _label in menus.staff_commands),
+            event=escape(localized(services.event.name, language)),
+            commands=" ".join(f"/{name}" for name, _label in services.menus.staff_commands),
         )
     try:
         await bot.send_message(user_id, text)
@@ -138,8 +129,8 @@ async def _notify(bot, data: dict[str, Any], user_id: int, msgid: str) -> bool:
 
 
 async def _grant(message: Message, manager: DialogManager, user_id: int, name: str | None) -> None:
-    data = manager.middleware_data
-    staff: StaffService = data["staff"]
+    services = services_of(manager)
+    staff = services.staff
     who = staff_link(user_id, name, message.from_user.id)
     if user_id == message.bot.id:
         await message.answer(_("That is me, the bot. Please pick a person."))
@@ -152,7 +143,7 @@ async def _grant(message: Message, manager: DialogManager, user_id: int, name: s
     welcome = N_(
         "🛡 You are now part of the staff for {event}. Your staff commands are in the menu: {commands}"
     )
-    if not await _notify(message.bot, data, user_id, welcome):
+    if not await _notify(message.bot, services, user_id, welcome):
         await message.answer(
             _(
                 "I cannot write to {who}: they have not started this bot yet (or blocked it). Ask them to "
@@ -162,8 +153,7 @@ async def _grant(message: Message, manager: DialogManager, user_id: int, name: s
         manager.show_mode = ShowMode.SEND
         return
     await staff.grant(message.from_user.id, user_id)
-    menus: CommandMenus = data["menus"]
-    await menus.refresh(message.bot, user_id)
+    await services.menus.refresh(message.bot, user_id)
     await answer_taking_keyboard_away(message, manager, _("✅ {who} is now staff.").format(who=who))
     await manager.switch_to(StaffSG.list)
 
@@ -214,6 +204,17 @@ async def _leave_picker(callback: CallbackQuery, _b: Button, manager: DialogMana
     # A reply-keyboard button: the keyboard is taken away with a message of its own.
     await answer_taking_keyboard_away(callback.message, manager, _("No change."))
     await manager.switch_to(StaffSG.list)
+
+
+async def open_staff_roles(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(StaffSG.list, show_mode=ShowMode.SEND)
+
+
+def roles_router() -> Router:
+    """/staff, for admins; included in the staff router (bot/staff/commands.py), staff only."""
+    router = Router(name="staff-roles")
+    router.message.register(open_staff_roles, PRIVATE_CHAT, Command("staff"), AdminOnly())
+    return router
 
 
 def staff_dialog() -> Dialog:

@@ -19,6 +19,8 @@ const app = {
   speaker: Number(localStorage.getItem("emulator.speaker")) || null,
   replyTo: null,
   hiddenKeyboard: null, // message id of a one-time or hidden reply keyboard
+  tail: null, // the last message and the reply keyboard, as last rendered
+  pinned: true, // the chat is scrolled to its newest message
   refreshing: null,
   again: false,
 };
@@ -64,14 +66,20 @@ async function refresh() {
 }
 
 function selectChat(id) {
+  showDrawer(false);
   if (app.current === id) return;
   app.current = id;
   app.replyTo = null;
   app.hiddenKeyboard = null;
   localStorage.setItem("emulator.chat", String(id));
   $("command-menu").hidden = true;
-  $("messages").dataset.chat = "";
   refresh();
+}
+
+// On a narrow screen the chat list is a drawer over the chat.
+function showDrawer(open) {
+  document.body.classList.toggle("drawer-open", open);
+  $("scrim").hidden = !open;
 }
 
 // ---------------------------------------------------------------- rendering
@@ -97,10 +105,10 @@ function renderBanner() {
   const node = $("clock");
   node.hidden = !clock;
   if (clock) {
-    node.textContent = `Event clock: ${clock.label}`;
-    node.title = app.state.info.clock_set_by_emulator
+    node.replaceChildren(el("span", "clock-prefix", "Event clock: "), clock.label);
+    node.title = `${app.state.info.clock_set_by_emulator
       ? "Set by the emulator to the date of the invitation letter (EVENT_CLOCK was not set): registration is open."
-      : "Set by EVENT_CLOCK.";
+      : "Set by EVENT_CLOCK."} The bot's clock stands still; message times count on from it.`;
   }
 }
 
@@ -126,8 +134,26 @@ function roleLabel(persona) {
   return "Delegate";
 }
 
+// Message dates on the bot's clock (EVENT_CLOCK), in its time zone: a message sent n seconds after
+// the bot started is shown at the event clock + n, so that the chats happen on the day the banner
+// shows rather than today. Without an event clock, the browser's date and time zone.
+function onEventClock(seconds) {
+  const clock = app.state.info.clock;
+  if (!clock) return { date: new Date(seconds * 1000), timeZone: undefined };
+  const shifted = clock.timestamp + (seconds - clock.since) + clock.utc_offset;
+  return { date: new Date(shifted * 1000), timeZone: "UTC" };
+}
+
 function formatTime(seconds) {
-  return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const { date, timeZone } = onEventClock(seconds);
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone });
+}
+
+function formatDay(seconds) {
+  const { date, timeZone } = onEventClock(seconds);
+  const yearOf = (day) => day.toLocaleDateString([], { year: "numeric", timeZone });
+  const thisYear = yearOf(date) === yearOf(onEventClock(Date.now() / 1000).date);
+  return date.toLocaleDateString([], { day: "numeric", month: "long", year: thisYear ? undefined : "numeric", timeZone });
 }
 
 function renderChatList() {
@@ -162,7 +188,9 @@ function chatItem(chat) {
   const unread = chat.bot_messages - (app.seen[chat.id] || 0);
   if (unread > 0 && chat.id !== app.current) bottom.append(el("span", "badge", String(unread)));
   body.append(bottom);
-  body.append(el("div", "chat-item-last", chat.last ? chat.last.text : "No messages yet"));
+  const last = el("div", "chat-item-last", chat.last ? chat.last.text : "No messages yet");
+  last.dir = "auto";
+  body.append(last);
   item.append(body);
   item.addEventListener("click", () => selectChat(chat.id));
   return item;
@@ -188,7 +216,7 @@ function renderHead() {
     chip.append(el("span", "persona-chip-label", "You are"));
     chip.append(el("b", null, persona.name));
     chip.append(
-      el("span", null, `${roleLabel(persona)} · Telegram language ${persona.language_code} · id ${persona.id} · ☎ ${persona.phone}`),
+      el("span", "persona-chip-details", `${roleLabel(persona)} · Telegram language ${persona.language_code} · id ${persona.id} · ☎ ${persona.phone}`),
     );
     playing.append(chip);
   }
@@ -198,18 +226,28 @@ function atBottom(box) {
   return box.scrollHeight - box.scrollTop - box.clientHeight < 80;
 }
 
+function scrollToNewest() {
+  const box = $("messages");
+  box.scrollTop = box.scrollHeight;
+  app.pinned = true;
+}
+
 function renderMessages() {
   const box = $("messages");
-  const sameChat = box.dataset.chat === String(app.current);
-  const stick = !sameChat || atBottom(box);
+  // As in Telegram, the chat follows its newest message: on opening, when one arrives, when the
+  // bot edits the last one (its dialogues change in place) or its keyboard changes. A reader
+  // scrolled up into older messages keeps their place otherwise.
+  const tail = JSON.stringify([app.current, app.chat.messages.at(-1), app.chat.reply_keyboard]);
+  const follow = app.pinned || tail !== app.tail;
+  app.tail = tail;
   const scroll = box.scrollTop;
   box.replaceChildren();
   const chat = currentChat();
   let lastDay = null;
   for (const message of app.chat.messages) {
-    const day = new Date(message.date * 1000).toDateString();
+    const day = formatDay(message.date);
     if (day !== lastDay) {
-      box.append(el("div", "day", new Date(message.date * 1000).toLocaleDateString([], { day: "numeric", month: "long" })));
+      box.append(el("div", "day", day));
       lastDay = day;
     }
     box.append(messageNode(message, chat));
@@ -222,32 +260,96 @@ function renderMessages() {
       : "Press START below, as a delegate does on opening the bot in Telegram."));
     box.append(empty);
   }
-  box.dataset.chat = String(app.current);
-  box.scrollTop = stick ? box.scrollHeight : scroll;
   $("start-panel").hidden = !(chat.kind === "private" && app.chat.messages.length === 0);
   $("composer-wrap").hidden = !$("start-panel").hidden;
+  if (follow) scrollToNewest();
+  else box.scrollTop = scroll;
 }
 
 const textContext = {
   onCommand: (command) => sendText(command),
   onLink: (href, event) => {
-    // t.me links to this bot (deep links, the check-in QR code) open the bot here, as Telegram does.
-    const deep = deepLink(href);
-    if (deep !== null) {
+    if (opensBot(href)) {
       event.preventDefault();
-      sendText(deep ? `/start ${deep}` : "/start");
+      linkMenu(href, event);
     }
   },
 };
 
-function deepLink(href) {
+// t.me links to this bot (invitations, the check-in QR code) open the bot, as Telegram does; the
+// emulator opens them for whichever user the person at the keyboard chooses.
+function opensBot(href) {
   try {
     const url = new URL(href);
-    const bot = app.state.bot.username.toLowerCase();
-    if (!["t.me", "telegram.me"].includes(url.hostname) || url.pathname.slice(1).toLowerCase() !== bot) return null;
-    return url.searchParams.get("start") || "";
+    const username = url.protocol === "tg:" && url.hostname === "resolve"
+      ? url.searchParams.get("domain")
+      : ["t.me", "telegram.me", "telegram.dog"].includes(url.hostname) && url.pathname.slice(1);
+    return (username || "").toLowerCase() === app.state.bot.username.toLowerCase();
   } catch {
-    return null;
+    return false;
+  }
+}
+
+function linkMenu(link, event) {
+  const me = senderId();
+  const name = app.state.chats.find((c) => c.id === me).title;
+  openMenu(event, [
+    [`Open as ${name}`, () => openLinkAs(link, me)],
+    ["Open this link as…", () => openLinkDialog(link)],
+    ["Copy the link", () => navigator.clipboard.writeText(link).then(() => showToast("Copied to the clipboard"))],
+  ]);
+}
+
+async function openLinkAs(link, userId) {
+  try {
+    await post("/api/links/open", { link, user_id: userId });
+    selectChat(userId);
+  } catch (error) {
+    showToast(error.message);
+  }
+}
+
+// "Open this link as…": the link (given, or pasted here) and who opens it, a new delegate too.
+async function openLinkDialog(link) {
+  const input = el("input", "link-input");
+  input.placeholder = `https://t.me/${app.state.bot.username}?start=…`;
+  input.value = link || "";
+  input.setAttribute("aria-label", "Link");
+  const userId = await chooseUser({
+    title: "Open this link as…",
+    detail: "As if this user tapped it in another app: the bot gets /start with the link's parameter.",
+    field: link ? null : input,
+    preferred: senderId(),
+    allowNew: true,
+    action: "Open",
+  });
+  if (userId !== null) await openLinkAs(input.value, userId);
+}
+
+function photoMenu(message, image, event) {
+  openMenu(event, [
+    ["View the photo", () => openLightbox(image.src)],
+    ["Scan this QR code as…", () => scanDialog(message)],
+  ]);
+}
+
+// Staff check delegates in by scanning their ticket with the phone's camera, which opens the link
+// in the QR code: the emulator decodes the photo and opens the link for the chosen user.
+async function scanDialog(message) {
+  const staff = app.state.chats.find((c) => c.persona && c.persona.role === "staff");
+  const userId = await chooseUser({
+    title: "Scan this QR code as…",
+    detail: "Whose phone scans it? The link in the code opens the bot for them.",
+    preferred: staff ? staff.id : senderId(),
+    staffFirst: true,
+    action: "Scan",
+  });
+  if (userId === null) return;
+  try {
+    await post(`/api/chats/${app.current}/scan`, { message_id: message.message_id, user_id: userId });
+    selectChat(userId);
+  } catch (error) {
+    showToast(error.message);
   }
 }
 
@@ -299,7 +401,9 @@ function messageNode(message, chat) {
 function quoteNode(original) {
   const quote = el("div", "quote");
   quote.append(el("b", null, original.from ? original.from.first_name : ""));
-  quote.append(el("span", null, (original.text || original.caption || "[media]").split("\n")[0]));
+  const text = el("span", null, (original.text || original.caption || "[media]").split("\n")[0]);
+  text.dir = "auto";
+  quote.append(text);
   return quote;
 }
 
@@ -311,11 +415,19 @@ function mediaNode(message) {
     image.alt = "Photo";
     image.loading = "lazy";
     image.addEventListener("click", () => openLightbox(image.src));
-    image.addEventListener("load", () => {
-      const box = $("messages");
-      if (atBottom(box) || box.scrollHeight - box.scrollTop - box.clientHeight < image.height + 80) box.scrollTop = box.scrollHeight;
+    image.addEventListener("contextmenu", (event) => {
+      event.preventDefault();
+      photoMenu(message, image, event);
     });
-    return image;
+    image.addEventListener("load", () => app.pinned && scrollToNewest());
+    const frame = el("div", "photo-frame");
+    const more = el("button", "media-menu", "⋯");
+    more.type = "button";
+    more.title = "Photo menu";
+    more.setAttribute("aria-label", "Photo menu");
+    more.addEventListener("click", (event) => photoMenu(message, image, event));
+    frame.append(image, more);
+    return frame;
   }
   if (message.document) {
     const card = el("a", "document");
@@ -400,8 +512,7 @@ async function pressInline(message, button, node) {
       setTimeout(() => node.classList.remove("pending"), 600);
     }
   } else if (button.url) {
-    const deep = deepLink(button.url);
-    if (deep !== null) sendText(deep ? `/start ${deep}` : "/start");
+    if (opensBot(button.url)) linkMenu(button.url, { target: node });
     else window.open(button.url, "_blank", "noopener");
   } else if (button.copy_text) {
     await navigator.clipboard.writeText(button.copy_text.text);
@@ -514,16 +625,7 @@ function pickUsers(request) {
   return new Promise((resolve) => {
     const most = request.max_quantity || 1;
     const others = app.state.chats.filter((c) => c.persona && c.id !== app.current);
-    const list = el("div", "pick-list");
-    for (const chat of others) {
-      const row = el("label", "pick-row");
-      const box = el("input");
-      box.type = most > 1 ? "checkbox" : "radio";
-      box.name = "picked";
-      box.value = String(chat.id);
-      row.append(box, avatar(chat.title, chat.id), el("span", null, `${chat.title} · ${roleLabel(chat.persona)}`));
-      list.append(row);
-    }
+    const list = userList(others, most > 1 ? "checkbox" : "radio", null);
     $("modal-body").replaceChildren(el("b", null, most > 1 ? `Choose up to ${most} people` : "Choose a person"), list);
     const cancel = el("button", "modal-cancel", "Cancel");
     const ok = el("button", "modal-ok", "Send");
@@ -536,6 +638,81 @@ function pickUsers(request) {
     ok.onclick = () => close([...list.querySelectorAll("input:checked")].slice(0, most).map((box) => Number(box.value)));
     $("modal").hidden = false;
   });
+}
+
+function userList(chats, type, checked) {
+  const list = el("div", "pick-list");
+  for (const chat of chats) {
+    const row = el("label", "pick-row");
+    const box = el("input");
+    box.type = type;
+    box.name = "picked";
+    box.value = String(chat.id);
+    box.checked = chat.id === checked;
+    row.append(box, avatar(chat.title, chat.id), el("span", null, `${chat.title} · ${roleLabel(chat.persona)}`));
+    list.append(row);
+  }
+  return list;
+}
+
+// A small chooser of the emulated users; resolves to the chosen user's id, or null.
+function chooseUser({ title, detail, field, preferred, staffFirst, allowNew, action }) {
+  return new Promise((resolve) => {
+    let users = app.state.chats.filter((c) => c.persona);
+    if (staffFirst) users = [...users.filter((c) => c.persona.role !== "delegate"), ...users.filter((c) => c.persona.role === "delegate")];
+    const list = userList(users, "radio", preferred);
+    const body = [el("b", null, title), el("p", null, detail)];
+    if (field) body.push(field);
+    body.push(list);
+    if (allowNew) {
+      const add = el("button", "new-persona", "+ A new delegate…");
+      add.type = "button";
+      add.onclick = async () => {
+        const persona = await newPersonaDialog();
+        resolve(persona ? persona.id : null);
+      };
+      body.push(add);
+    }
+    $("modal-body").replaceChildren(...body);
+    const cancel = el("button", "modal-cancel", "Cancel");
+    const ok = el("button", "modal-ok", action);
+    $("modal-actions").replaceChildren(cancel, ok);
+    const close = (value) => {
+      $("modal").hidden = true;
+      resolve(value);
+    };
+    cancel.onclick = () => close(null);
+    ok.onclick = () => {
+      const picked = list.querySelector("input:checked");
+      if (field && !field.value.trim()) field.focus();
+      else if (picked) close(Number(picked.value));
+    };
+    $("modal").hidden = false;
+    (field || ok).focus();
+  });
+}
+
+// A menu of [label, action] pairs by the pointer, or under the element that opened it.
+function openMenu(event, items) {
+  const menu = $("popup-menu");
+  menu.replaceChildren();
+  for (const [label, action] of items) {
+    const item = el("button", "popup-item", label);
+    item.type = "button";
+    item.setAttribute("role", "menuitem");
+    item.addEventListener("click", () => {
+      menu.hidden = true;
+      action();
+    });
+    menu.append(item);
+  }
+  menu.hidden = false;
+  const pointer = event.clientX || event.clientY; // a click by keyboard has none
+  const anchor = pointer ? { left: event.clientX, bottom: event.clientY } : event.target.getBoundingClientRect();
+  const left = Math.min(anchor.left, window.innerWidth - menu.offsetWidth - 8);
+  const top = Math.min(anchor.bottom + 4, window.innerHeight - menu.offsetHeight - 8);
+  menu.style.left = `${Math.max(8, left)}px`;
+  menu.style.top = `${Math.max(8, top)}px`;
 }
 
 function startReply(message) {
@@ -621,48 +798,53 @@ function openLightbox(src) {
   $("lightbox").hidden = false;
 }
 
+// Resolves to the delegate added, or null.
 function newPersonaDialog() {
-  const form = el("form", "persona-form");
-  form.append(el("b", null, "A new delegate"));
-  form.append(el("p", null, "Their Telegram app language decides which language the bot offers first."));
-  const name = el("input");
-  name.placeholder = "First name";
-  name.required = true;
-  name.maxLength = 64;
-  const last = el("input");
-  last.placeholder = "Last name (optional)";
-  last.maxLength = 64;
-  const language = el("select");
-  for (const [code, label] of Object.entries(app.state.languages)) {
-    const option = el("option", null, `${label} (${code})`);
-    option.value = code;
-    language.append(option);
-  }
-  form.append(name, last, language);
-  $("modal-body").replaceChildren(form);
-  const cancel = el("button", "modal-cancel", "Cancel");
-  const ok = el("button", "modal-ok", "Add");
-  $("modal-actions").replaceChildren(cancel, ok);
-  cancel.onclick = () => ($("modal").hidden = true);
-  const submit = async (event) => {
-    event.preventDefault();
-    if (!name.value.trim()) return name.focus();
-    try {
-      const persona = await post("/api/personas", {
-        first_name: name.value,
-        last_name: last.value,
-        language_code: language.value,
-      });
-      $("modal").hidden = true;
-      selectChat(persona.id);
-    } catch (error) {
-      showToast(error.message);
+  return new Promise((resolve) => {
+    const form = el("form", "persona-form");
+    form.append(el("b", null, "A new delegate"));
+    form.append(el("p", null, "Their Telegram app language decides which language the bot offers first."));
+    const name = el("input");
+    name.placeholder = "First name";
+    name.required = true;
+    name.maxLength = 64;
+    const last = el("input");
+    last.placeholder = "Last name (optional)";
+    last.maxLength = 64;
+    const language = el("select");
+    for (const [code, label] of Object.entries(app.state.languages)) {
+      const option = el("option", null, `${label} (${code})`);
+      option.value = code;
+      language.append(option);
     }
-  };
-  ok.onclick = submit;
-  form.onsubmit = submit;
-  $("modal").hidden = false;
-  name.focus();
+    form.append(name, last, language);
+    $("modal-body").replaceChildren(form);
+    const cancel = el("button", "modal-cancel", "Cancel");
+    const ok = el("button", "modal-ok", "Add");
+    $("modal-actions").replaceChildren(cancel, ok);
+    const close = (persona) => {
+      $("modal").hidden = true;
+      resolve(persona);
+    };
+    cancel.onclick = () => close(null);
+    const submit = async (event) => {
+      event.preventDefault();
+      if (!name.value.trim()) return name.focus();
+      try {
+        close(await post("/api/personas", {
+          first_name: name.value,
+          last_name: last.value,
+          language_code: language.value,
+        }));
+      } catch (error) {
+        showToast(error.message);
+      }
+    };
+    ok.onclick = submit;
+    form.onsubmit = submit;
+    $("modal").hidden = false;
+    name.focus();
+  });
 }
 
 // ---------------------------------------------------------------- wiring
@@ -711,15 +893,40 @@ function wire() {
     form.append("file", file);
     await api(`/api/chats/${app.current}/upload`, { method: "POST", body: form }).catch((error) => showToast(error.message));
   });
-  $("new-persona").addEventListener("click", newPersonaDialog);
+  $("new-persona").addEventListener("click", async () => {
+    const persona = await newPersonaDialog();
+    if (persona) selectChat(persona.id);
+  });
+  $("open-link").addEventListener("click", () => {
+    showDrawer(false);
+    openLinkDialog(null);
+  });
+  $("drawer-button").addEventListener("click", () => showDrawer(true));
+  $("scrim").addEventListener("click", () => showDrawer(false));
   $("lightbox").addEventListener("click", () => ($("lightbox").hidden = true));
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       $("lightbox").hidden = true;
       $("modal").hidden = true;
       $("command-menu").hidden = true;
+      $("popup-menu").hidden = true;
+      showDrawer(false);
     }
   });
+  document.addEventListener("pointerdown", (event) => {
+    if (!$("popup-menu").contains(event.target)) $("popup-menu").hidden = true;
+  });
+  const box = $("messages");
+  let lastTop = 0;
+  box.addEventListener("scroll", () => {
+    // Only the reader scrolling up lets go of the newest message: when the chat shrinks under a
+    // scroll just made (a reply keyboard appearing), the scroll event finds it off the bottom.
+    if (box.scrollTop < lastTop) app.pinned = atBottom(box);
+    else if (atBottom(box)) app.pinned = true;
+    lastTop = box.scrollTop;
+  });
+  // The chat shrinks when a reply keyboard appears or the message grows: keep the newest in view.
+  new ResizeObserver(() => app.pinned && scrollToNewest()).observe(box);
 
   const events = new EventSource("/api/events");
   events.addEventListener("change", () => refresh());

@@ -1,0 +1,187 @@
+"""Questions typed by delegates: answered from the event file when the bot is sure, otherwise (or
+on request) passed on to the organisers' chat, whose replies come back (bot/questions/organisers.py).
+
+- `answer_typed_question` is what the other features call (`Services.answer_question`): for text
+  outside any dialogue and for text typed where a dialogue expects a button; the dialogue is
+  shown again below the answer by its caller.
+- `questions_router` (private chats): the "Ask the organisers" button, and /questions for staff.
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
+from aiogram_dialog import DialogManager, ShowMode
+
+from bot.core import event_texts
+from bot.core.event import Topic
+from bot.core.i18n import DEFAULT_LANGUAGE, get_i18n, supported_languages
+from bot.core.i18n import gettext as _
+from bot.core.models import Question
+from bot.kit.filters import PRIVATE_CHAT, PRIVATE_CHAT_BUTTON, StaffOnly
+from bot.kit.services import Services, services_of
+from bot.kit.widgets import current_language
+from bot.questions.texts import open_questions_text, who_asked
+
+log = logging.getLogger(__name__)
+
+
+class AskOrganisers(CallbackData, prefix="askorg"):
+    question_id: int
+
+
+def _answer_language(question_language: str, user_language: str) -> str:
+    """The bot's own words follow the question's language when the bot speaks it, else the
+    delegate's; event-file texts follow the question's language, else English."""
+    return question_language if question_language in supported_languages() else user_language
+
+
+async def answer_question(
+    message: Message, services: Services, *, language: str, in_dialogue: bool = False
+) -> None:
+    """Answer a typed question, or say honestly that the bot is not sure and offer the organisers.
+
+    `language` is the delegate's (the bot's language for them)."""
+    text = message.text or ""
+    result = services.faq.search(text, hint_language=language)
+    now = services.clock.now()
+    answer = (
+        event_texts.answer_text(services.event, result.answer, result.language, now)
+        if result.answer
+        else None
+    )
+    question = await services.questions.record(
+        message.from_user.id,
+        text,
+        language=result.language,
+        user_language=language,
+        matched=result.answer.key if answer else None,
+        score=result.score,
+        now=now,
+    )
+    log.info("question %s: %s (score %.2f)", question.id, question.matched or "not sure", result.score)
+    can_ask = services.settings.organiser_chat_id is not None
+    # An answer speaks the question's language; "not sure" speaks the delegate's own (the text may
+    # be no question at all, and its language a guess).
+    speaking = _answer_language(result.language, language) if answer is not None else language
+    with get_i18n().use_locale(speaking):
+        button = InlineKeyboardButton(
+            text=_("🙋 Ask the organisers"), callback_data=AskOrganisers(question_id=question.id).pack()
+        )
+        ask = InlineKeyboardMarkup(inline_keyboard=[[button]]) if can_ask else None
+        if answer is None:
+            await message.answer(_not_sure_text(services, can_ask, in_dialogue), reply_markup=ask)
+            return
+        await message.answer(answer, reply_markup=ask)
+        if result.answer.key == f"faq:{Topic.VENUE.value}":
+            venue = services.event.venue
+            await services.send_location(message.bot, message.chat.id, venue, result.language)
+
+
+def _not_sure_text(services: Services, can_ask: bool, in_dialogue: bool) -> str:
+    """What the bot says when it does not know the answer, in the current language."""
+    if in_dialogue:  # perhaps an answer typed instead of tapped, perhaps a question
+        lines = [
+            "⚠️ " + _("Please answer with the buttons below."),
+            _("If that was a question: I am not sure I understood it, and I would rather not guess."),
+        ]
+    else:
+        lines = [_("🤔 I am not sure I understood your question, and I would rather not guess.")]
+    if can_ask:
+        lines.append(_("Tap the button to ask the organisers: their answer will come here."))
+    else:
+        email = escape(services.event.contact_email)
+        lines.append(_("Please write to the organisers: {email}").format(email=email))
+    lines.append(_("You can also look it up with /info, /programme or /faq."))
+    if not in_dialogue:
+        lines.append(_("Send /start to register or see where you are, /help for all I can do."))
+    return "\n\n".join(lines)
+
+
+async def answer_typed_question(message: Message, manager: DialogManager, *, in_dialogue: bool) -> None:
+    """Handed to the other features (`Services.answer_question`): text typed outside any dialogue,
+    or where a dialogue expects a button (the dialogue then stays where it was). The delegate's
+    language is the current one, set for the update by the language middleware."""
+    await answer_question(message, services_of(manager), language=current_language(), in_dialogue=in_dialogue)
+
+
+async def ask_organisers(
+    callback: CallbackQuery,
+    callback_data: AskOrganisers,
+    bot: Bot,
+    services: Services,
+    dialog_manager: DialogManager,
+    language: str,
+) -> None:
+    """The "Ask the organisers" button below an answer: the question is posted in their chat."""
+    question = await services.questions.get(callback_data.question_id)
+    if question is None or question.user_id != callback.from_user.id:
+        await callback.answer(_("This button is no longer valid."))
+        return
+    if question.sent_at is not None:
+        await callback.answer(_("Your question was already sent to the organisers."))
+        return
+    email = escape(services.event.contact_email)
+    if services.settings.organiser_chat_id is None:
+        await callback.answer()
+        await callback.message.answer(_("Please write to the organisers: {email}").format(email=email))
+        return
+    post = await _organisers_post(question, services, callback.from_user)
+    try:
+        sent = await bot.send_message(services.settings.organiser_chat_id, post)
+    except TelegramAPIError as error:
+        log.warning("could not post question %s to the organisers' chat: %s", question.id, error)
+        await callback.answer()
+        await callback.message.answer(
+            _("Sorry, I could not reach the organisers just now. Please write to them: {email}").format(
+                email=email
+            )
+        )
+        return
+    now = services.clock.now()
+    await services.questions.mark_sent(question.id, sent.chat.id, sent.message_id, now)
+    await callback.answer()
+    try:
+        await callback.message.edit_reply_markup(reply_markup=None)
+    except TelegramAPIError:
+        pass  # too old to edit: the button is refused above if pressed again
+    await callback.message.answer(
+        _("✅ Your question was sent to the organisers on {moment}. Their answer will come here.").format(
+            moment=escape(event_texts.sent_at_text(now, services.event, language))
+        )
+    )
+    if dialog_manager.has_context():
+        await dialog_manager.show(ShowMode.SEND)
+
+
+async def _organisers_post(question: Question, services: Services, user: User) -> str:
+    """The question as posted in the organisers' chat, in the default language."""
+    with get_i18n().use_locale(DEFAULT_LANGUAGE):
+        who = await who_asked(question, services, user)
+        post = _("❓ <b>Question #{number}</b> from {who}\n\n{text}").format(
+            number=question.id, who=who, text=escape(question.text)
+        )
+        return post + (
+            "\n\n<i>" + _("Reply to this message to answer: your reply goes to the delegate.") + "</i>"
+        )
+
+
+async def list_open_questions(message: Message, services: Services) -> None:
+    """/questions for staff in private: the open questions, answered in the organisers' chat."""
+    await message.answer(await open_questions_text(services, in_organisers_chat=False))
+
+
+def questions_router() -> Router:
+    """Private chats: the "Ask the organisers" button, and /questions for staff."""
+    router = Router(name="questions")
+    router.message.filter(PRIVATE_CHAT)
+    router.callback_query.filter(PRIVATE_CHAT_BUTTON)
+    router.callback_query.register(ask_organisers, AskOrganisers.filter())
+    router.message.register(list_open_questions, Command("questions"), StaffOnly())
+    return router
