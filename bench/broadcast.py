@@ -36,7 +36,7 @@ from bot.core.db import create_engine, create_session_factory, upgrade_schema
 from bot.core.event import Event, load_event
 from bot.core.models import BroadcastDelivery, BroadcastJob, DeliveryStatus, JobStatus, Registration
 from bot.core.settings import Settings
-from tests.fake_telegram import ApiError, Call
+from tests.support.fake_telegram import ApiError, Call
 
 TARGET_RATIO = 0.9
 

@@ -24,7 +24,7 @@ import asyncpg
 from aiohttp import web
 
 from bot.core.settings import PROJECT_ROOT
-from tests.fake_telegram import ApiError, Call, FakeTelegram, StoredMessage
+from tests.support.fake_telegram import ApiError, Call, FakeTelegram, StoredMessage
 
 POSTGRES_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 # Registration is open at this instant (ten days after the invitation letter).

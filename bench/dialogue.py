@@ -45,6 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aiogram.fsm.state import State
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -63,7 +64,8 @@ from bench.common import (
     process_stats,
     widget_ids,
 )
-from tests.fake_telegram import StoredMessage
+from tests.support.fake_telegram import StoredMessage
+from tests.support.walk import Typed, plan, prompt
 
 Expect = Callable[[StoredMessage | None], bool]
 STEP_TIMEOUT = 60.0
@@ -73,14 +75,6 @@ def shows(widget: str) -> Expect:
     return lambda message: widget in widget_ids(message)
 
 
-def shows_only(*widgets: str) -> Expect:
-    return lambda message: widget_ids(message) == set(widgets)
-
-
-def asks_for_contact(message: StoredMessage | None) -> bool:
-    return message is not None and "keyboard" in (message.reply_markup or {})
-
-
 @dataclass(frozen=True)
 class Step:
     kind: str  # "text" or "tap" (widget data, e.g. "g:woman")
@@ -88,29 +82,21 @@ class Step:
     reply: Expect  # holds once the bot has shown the next question
 
 
+def asks(state: State) -> Expect:
+    question = prompt(state, "en")
+    return lambda message: message is not None and question in (message.text or "")
+
+
 def registration_steps(delegate: int) -> list[Step]:
-    """What a delegate answers, and what the bot shows next (by widget ids, whatever the wording)."""
+    """What a delegate answers (the tests' walk of the form), and what the bot shows next: the
+    next question, then the delegate's registration (/me) once confirmed."""
+    walk = plan(organisation="Akbayan Citizens' Action Party", email=f"delegate{delegate}@example.org")
+    # One action per question: one update, one awaited reply.
+    updates = [Typed("/start"), *(action for _state, (action,) in walk)]
+    replies = [*(asks(state) for state, _actions in walk), shows("change")]
     return [
-        Step("text", "/start", shows("lang")),
-        Step("tap", "lang:en", shows("agree")),
-        Step("tap", "agree", shows_only("back")),  # full name
-        Step("text", "Ana Reyes", shows("g")),
-        Step("tap", "g:woman", shows("c")),
-        Step("tap", "c:PH", shows_only("back")),  # organisation
-        Step("text", "Akbayan Citizens' Action Party", shows_only("back")),  # position
-        Step("text", "International Secretary", shows("r")),
-        Step("tap", "r:delegate", shows_only("back")),  # email
-        Step("text", f"delegate{delegate}@example.org", asks_for_contact),
-        Step("text", "+63 917 123 4567", shows("d")),
-        Step("tap", "d:2024-07-29", shows_only("back")),  # arrival time
-        Step("text", "14:35", shows("unknown")),
-        Step("text", "PR 431", shows("d")),  # departure day
-        Step("tap", "none", shows("yes")),  # hotel
-        Step("tap", "no", shows("yes")),  # visa
-        Step("tap", "no", shows("diet")),
-        Step("tap", "done", shows_only("none", "back")),  # accessibility
-        Step("tap", "none", shows("confirm")),
-        Step("tap", "confirm", shows("change")),  # ticket sent, then /me
+        Step("text", update.text, reply) if isinstance(update, Typed) else Step("tap", update.widget, reply)
+        for update, reply in zip(updates, replies, strict=True)
     ]
 
 

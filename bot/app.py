@@ -41,6 +41,7 @@ from bot.information.handlers import info_router
 from bot.information.places import send_location
 from bot.kit.dialog_ids import install as install_dialog_ids
 from bot.kit.menus import CommandMenus
+from bot.kit.resume import resume_router
 from bot.kit.services import Services
 from bot.kit.start_links import StartLinks
 from bot.privacy.forget_dialog import forget_dialog
@@ -57,7 +58,7 @@ from bot.registration.hooks import RegistrationHooks
 from bot.registration.language_dialog import language_dialog
 from bot.registration.me_dialog import my_registration_dialog
 from bot.registration.service import RegistrationService
-from bot.registration.start import commands_router, fallback_router
+from bot.registration.start import commands_router, fallback_router, show_home
 from bot.registration.tickets import CHECKIN_PREFIX
 from bot.runtime.api_session import BotApiSession
 from bot.runtime.errors import errors_router
@@ -145,10 +146,11 @@ def build_services(
         users=users,
         staff=staff,
         passports=passports,
-        menus=CommandMenus(staff, DELEGATE_COMMANDS, STAFF_COMMANDS, ADMIN_COMMANDS),
+        menus=CommandMenus(staff, users, DELEGATE_COMMANDS, STAFF_COMMANDS, ADMIN_COMMANDS),
         start_links=start_links,
         answer_question=answer_typed_question,
         send_location=send_location,
+        delegate_home=show_home,
         registrations=RegistrationService(sessions, event, passports),
         registration_hooks=registration_hooks,
         delegations=delegations,
@@ -197,6 +199,7 @@ def _routers(settings: Settings) -> list[Router]:
         delegation_router(),
         info_router(),
         questions_router(),
+        resume_router(),
         commands_router(),
         registration_dialog(),
         my_registration_dialog(),

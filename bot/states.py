@@ -1,7 +1,15 @@
+"""Every dialogue's states (how one feature opens another's dialogue), each group with what the
+continue line calls it (bot/kit/resume.py: "↩ Continue: the programme")."""
+
 from aiogram.fsm.state import State, StatesGroup
+
+from bot.core.i18n import N_
+from bot.kit.resume import name_place
 
 
 class RegistrationSG(StatesGroup):
+    # Its place is named by bot/registration/form_dialog.py: the question number depends on the
+    # answers given.
     language = State()
     consent = State()
     full_name = State()
@@ -32,16 +40,28 @@ class MyRegistrationSG(StatesGroup):
     withdraw = State()
 
 
+name_place(MyRegistrationSG, N_("My registration"))
+
+
 class LanguageSG(StatesGroup):
     pick = State()
+
+
+name_place(LanguageSG, N_("choosing your language"))
 
 
 class ForgetSG(StatesGroup):
     confirm = State()
 
 
+name_place(ForgetSG, N_("erasing your data"))
+
+
 class PurgeSG(StatesGroup):
     confirm = State()
+
+
+name_place(PurgeSG, N_("erasing old data"))
 
 
 class BroadcastSG(StatesGroup):
@@ -55,6 +75,9 @@ class BroadcastSG(StatesGroup):
     schedule_confirm = State()
 
 
+name_place(BroadcastSG, N_("your broadcast"))
+
+
 class InviteSG(StatesGroup):
     party = State()
     country = State()
@@ -63,9 +86,15 @@ class InviteSG(StatesGroup):
     done = State()
 
 
+name_place(InviteSG, N_("the invitation link"))
+
+
 class DelegationsSG(StatesGroup):
     list = State()
     detail = State()
+
+
+name_place(DelegationsSG, N_("the delegations"))
 
 
 class StaffSG(StatesGroup):
@@ -74,10 +103,16 @@ class StaffSG(StatesGroup):
     revoke = State()
 
 
+name_place(StaffSG, N_("the staff list"))
+
+
 class ProgrammeSG(StatesGroup):
     days = State()
     day = State()
     session = State()
+
+
+name_place(ProgrammeSG, N_("the programme"))
 
 
 class InfoSG(StatesGroup):
@@ -85,6 +120,12 @@ class InfoSG(StatesGroup):
     topic = State()
 
 
+name_place(InfoSG, N_("practical information"))
+
+
 class FaqSG(StatesGroup):
     list = State()
     answer = State()
+
+
+name_place(FaqSG, N_("frequently asked questions"))

@@ -25,14 +25,22 @@ from bot.broadcasts.outbox import fmt_when, progress_keyboard, progress_text, se
 from bot.broadcasts.service import Content
 from bot.core import input_checks as parse
 from bot.core.event import Event, localized
-from bot.core.i18n import N_, country_name, language_name, supported_languages, zone_name
+from bot.core.i18n import (
+    N_,
+    collation_key,
+    country_name,
+    fmt_number,
+    language_name,
+    supported_languages,
+    zone_name,
+)
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
 from bot.core.labels import STATUSES, label
 from bot.kit.filters import staff_only
 from bot.kit.services import Services, services_of
 from bot.kit.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, check_html
-from bot.kit.widgets import UNEXPECTED_INPUT, T, choices, current_language, say_invalid
+from bot.kit.widgets import UNEXPECTED_INPUT, T, back_text, choices, current_language, say_invalid
 from bot.states import BroadcastSG
 
 log = logging.getLogger(__name__)
@@ -118,10 +126,11 @@ def _content(manager: DialogManager, language: str | None = None) -> Content:
 
 
 async def _kinds_getter(services: Services, **_kw) -> dict:
+    language = current_language()
     kinds = []
     for kind, kind_label in KIND_LABELS.items():
         count = 0 if kind in KINDS_WITH_VALUE else await services.audiences.count(Audience(kind))
-        kinds.append((kind.value, _(kind_label).format(count=count)))
+        kinds.append((kind.value, _(kind_label).format(count=fmt_number(count, language))))
     return {"kinds": kinds}
 
 
@@ -145,11 +154,15 @@ async def _values_getter(dialog_manager: DialogManager, services: Services, **_k
     kind = AudienceKind(dialog_manager.dialog_data["kind"])
     language = current_language()
     values = [
-        (option.value, f"{value_label(kind, option, services.event, language)} ({option.count})")
+        (
+            option.value,
+            f"{value_label(kind, option, services.event, language)} ({fmt_number(option.count, language)})",
+        )
         for option in await _options(dialog_manager)
     ]
-    if kind is not AudienceKind.STATUS:
-        values.sort(key=lambda item: item[1].casefold())
+    if kind is not AudienceKind.STATUS:  # statuses in their own order, the others by name
+        name_key = collation_key(language)
+        values.sort(key=lambda item: name_key(item[1]))
     return {"values": values, "empty": not values}
 
 
@@ -189,7 +202,7 @@ async def _text_getter(dialog_manager: DialogManager, services: Services, **_kw)
         "audience": escape(
             await audience_name(audience, services.audiences, services.event, current_language())
         ),
-        "count": await services.audiences.count(audience),
+        "count": fmt_number(await services.audiences.count(audience), current_language()),
         "plain": "plain" in dialog_manager.dialog_data,
     }
 
@@ -233,13 +246,36 @@ async def _as_plain_text(_c: CallbackQuery, _b: Button, manager: DialogManager) 
         await _store_text(manager, plain)
 
 
-async def _variants_getter(dialog_manager: DialogManager, **_kw) -> dict:
-    variants = dialog_manager.dialog_data["variants"]
-    languages = [
-        (code, ("✏️ " if code in variants else "➕ ") + language_name(code)) for code in supported_languages()
-    ]
+async def _variants_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
+    """The recipients' languages first, most read first, with how many read each; the others, by
+    name, behind a toggle (all of them when no recipient's language is known)."""
+    data = dialog_manager.dialog_data
+    variants = data["variants"]
+    language = current_language()
+    counts = await services.audiences.languages(_audience(dialog_manager))
+    name_key = collation_key(language)
+
+    def button(code: str) -> tuple[str, str]:
+        label = ("✏️ " if code in variants else "➕ ") + language_name(code)
+        return code, f"{label} ({fmt_number(counts[code], language)})" if counts.get(code) else label
+
+    def by_name(code: str) -> bytes:
+        return name_key(language_name(code))
+
+    read = sorted(
+        (code for code in supported_languages() if counts.get(code)),
+        key=lambda code: (-counts[code], by_name(code)),
+    )
+    others = sorted((code for code in supported_languages() if code not in read), key=by_name)
+    # Languages with a version of their own always show.
+    optional = [code for code in others if code not in variants] if read else []
+    folded = bool(optional) and not data.get("all_languages")
+    shown = read + [code for code in others if not (folded and code in optional)]
     return {
-        "languages": languages,
+        "languages": [button(code) for code in shown],
+        "hidden": fmt_number(len(optional), language),
+        "can_show": folded,
+        "can_hide": bool(optional) and not folded,
         "versions": ", ".join(language_name(code) for code in supported_languages() if code in variants),
         "has_versions": bool(variants),
         "no_versions": not variants,
@@ -260,6 +296,10 @@ async def _variant_getter(dialog_manager: DialogManager, **_kw) -> dict:
         "plain": "plain" in data,
         "attachment": bool(data.get("media_kind")),
     }
+
+
+async def _toggle_languages(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    manager.dialog_data["all_languages"] = not manager.dialog_data.get("all_languages", False)
 
 
 async def _remove_variant(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -325,16 +365,18 @@ async def _preview_getter(dialog_manager: DialogManager, services: Services, **_
     lines = []
     if variants:
         main = sum(count for code, count in counts.items() if code not in variants)
-        lines.append(_("• main text: {count}").format(count=main))
+        lines.append(_("• main text: {count}").format(count=fmt_number(main, language)))
         lines += [
-            _("• {language} version: {count}").format(language=language_name(code), count=counts.get(code, 0))
+            _("• {language} version: {count}").format(
+                language=language_name(code), count=fmt_number(counts.get(code, 0), language)
+            )
             for code in supported_languages()
             if code in variants
         ]
     count = sum(counts.values())
     return {
         "audience": escape(await audience_name(audience, services.audiences, services.event, language)),
-        "count": count,
+        "count": fmt_number(count, language),
         "breakdown": "\n".join(lines),
         "anyone": count > 0,
         "nobody": count == 0,
@@ -461,7 +503,7 @@ def _audience_windows() -> list[Window]:
             T(N_("📣 Choose the recipients:")),
             T(N_("\nNobody to choose from yet."), when="empty"),
             choices("v", "values", _on_value, height=8),
-            SwitchTo(T(N_("⬅️ Back")), id="back", state=S.audience),
+            SwitchTo(back_text(), id="back", state=S.audience),
             UNEXPECTED_INPUT,
             state=S.audience_value,
             getter=_values_getter,
@@ -483,7 +525,7 @@ def _message_windows() -> list[Window]:
             ),
             MessageInput(_on_text, content_types=[ContentType.TEXT, ContentType.PHOTO, ContentType.DOCUMENT]),
             Button(T(N_("📝 Send it as plain text")), id="plain", on_click=_as_plain_text, when="plain"),
-            SwitchTo(T(N_("⬅️ Back")), id="back", state=S.audience),
+            SwitchTo(back_text(), id="back", state=S.audience),
             _cancel(),
             UNEXPECTED_INPUT,
             state=S.text,
@@ -499,6 +541,15 @@ def _message_windows() -> list[Window]:
             T(N_("\nVersions: {versions}"), when="has_versions"),
             T(N_("\nNo language versions yet."), when="no_versions"),
             choices("l", "languages", _on_variant, height=6),
+            Button(
+                T(N_("🌐 Other languages ({hidden})")), id="more", on_click=_toggle_languages, when="can_show"
+            ),
+            Button(
+                T(N_("🌐 Only the recipients' languages")),
+                id="fewer",
+                on_click=_toggle_languages,
+                when="can_hide",
+            ),
             Button(T(N_("👁 Preview")), id="preview", on_click=_show_preview),
             Button(T(N_("✏️ Change the main text")), id="edit", on_click=_edit_text),
             _cancel(),
@@ -512,7 +563,7 @@ def _message_windows() -> list[Window]:
             MessageInput(_on_text, content_types=[ContentType.TEXT]),
             Button(T(N_("📝 Send it as plain text")), id="plain", on_click=_as_plain_text, when="plain"),
             Button(T(N_("🗑 Remove this version")), id="remove", on_click=_remove_variant, when="exists"),
-            Button(T(N_("⬅️ Back")), id="back", on_click=_back_to_variants),
+            Button(back_text(), id="back", on_click=_back_to_variants),
             UNEXPECTED_INPUT,
             state=S.variant_text,
             getter=_variant_getter,
@@ -545,7 +596,7 @@ def _sending_windows() -> list[Window]:
                 )
             ),
             TextInput(id="when", on_success=_on_send_time),
-            SwitchTo(T(N_("⬅️ Back")), id="back", state=S.preview),
+            SwitchTo(back_text(), id="back", state=S.preview),
             UNEXPECTED_INPUT,
             state=S.schedule,
             getter=_schedule_getter,
@@ -556,7 +607,7 @@ def _sending_windows() -> list[Window]:
                 Button(T(N_("✅ Confirm")), id="confirm", on_click=_schedule),
                 SwitchTo(T(N_("✏️ Change the time")), id="change", state=S.schedule),
             ),
-            SwitchTo(T(N_("⬅️ Back")), id="back", state=S.preview),
+            SwitchTo(back_text(), id="back", state=S.preview),
             UNEXPECTED_INPUT,
             state=S.schedule_confirm,
             getter=_schedule_getter,

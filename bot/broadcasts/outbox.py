@@ -28,14 +28,13 @@ from aiogram.exceptions import (
 )
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from babel.dates import format_skeleton, format_time
 
 from bot.broadcasts.ratelimit import RateLimiter
 from bot.broadcasts.reminders import ReminderService
 from bot.broadcasts.service import BroadcastService, Claim, Content, Progress, Result, content_for
 from bot.core.clock import Clock
 from bot.core.event import Event
-from bot.core.i18n import N_, babel_locale, get_i18n, gettext
+from bot.core.i18n import N_, fmt_datetime, get_i18n, gettext, in_zone
 from bot.core.i18n import gettext as _
 from bot.core.labels import JOB_STATUSES
 from bot.core.models import BroadcastJob, DeliveryStatus, JobKind, JobStatus
@@ -61,10 +60,7 @@ async def send_content(bot: Bot, chat_id: int, content: Content) -> Message:
 
 def fmt_when(moment: datetime, language: str, event: Event) -> str:
     """`Thu, Apr 25, 2024, 6:00 PM` in the event's time zone, as the language writes it."""
-    locale = babel_locale(language)
-    day = format_skeleton("yMMMEd", moment, tzinfo=event.tz, locale=locale, fuzzy=True)
-    hour = format_time(moment, "short", tzinfo=event.tz, locale=locale)
-    return str(locale.datetime_formats["medium"]).replace("{1}", day).replace("{0}", hour)
+    return fmt_datetime(moment, language, event.tz, "yMMMEd")
 
 
 # --- the progress message ----------------------------------------------------------------
@@ -82,7 +78,8 @@ def progress_text(job: BroadcastJob, progress: Progress, event: Event, language:
     title = _("📣 <b>Broadcast #{id}</b> to {audience}").format(
         id=job.id, audience=escape(job.audience_label)
     )
-    status = gettext(JOB_STATUSES[job.status]).format(when=fmt_when(job.send_at, language, event))
+    when = in_zone(fmt_when(job.send_at, language, event), event.tz, language)
+    status = gettext(JOB_STATUSES[job.status]).format(when=when)
     if job.status == JobStatus.SCHEDULED or (job.status == JobStatus.CANCELLED and not progress.total):
         return f"{title}\n{status}"  # the recipients are counted when it starts
     counts = _("Sent: {sent} of {total}\nUnreachable: {unreachable}\nFailed: {failed}").format(

@@ -2,7 +2,9 @@
 
 Every text delegates read is given per language in the event file; a missing one is shown in
 English. This lists, for each language (those with a catalog and those the file already uses),
-which texts and which FAQ question variants are still missing, so translators know what to add.
+which texts and which FAQ question variants are still missing, so translators know what to add;
+then what delegates are told is not published yet (the programme, documents), so organisers know
+what to publish.
 """
 
 from __future__ import annotations
@@ -65,4 +67,6 @@ def main(event_file: Path, languages: list[str] | None = None) -> int:
         print(f"{language}: {len(gaps)} missing")
         for path in gaps:
             print(f"  {path}")
+    unpublished = event.unpublished()
+    print(f"Delegates read “not published yet” for: {', '.join(unpublished) or 'nothing'}")
     return 0

@@ -111,6 +111,11 @@ class Notice(_Strict):
     placeholder: bool = False
 
 
+# The document that is the programme: the chat shows the programme's days before its link or file
+# is published, so delegates are sent to /programme rather than told it is not published.
+PROGRAMME_DOCUMENT = "programme"
+
+
 class Document(_Strict):
     """A document delegates can open: a link, or a file next to the event file."""
 
@@ -286,6 +291,20 @@ class Event(_Strict):
 
     def document(self, document_id: str) -> Document | None:
         return next((document for document in self.documents if document.id == document_id), None)
+
+    def in_programme(self, document: Document) -> bool:
+        """Whether /programme shows what the document holds (the programme, with its days)."""
+        return document.id == PROGRAMME_DOCUMENT and bool(self.programme.days)
+
+    def unpublished(self) -> list[str]:
+        """What delegates read is not published yet: `programme` without days, and the documents
+        with neither link nor file that /programme does not show either."""
+        missing = [] if self.programme.days else ["programme"]
+        return missing + [
+            f"documents[{document.id}]"
+            for document in self.documents
+            if not (document.url or document.file or self.in_programme(document))
+        ]
 
 
 class EventFileError(SystemExit):

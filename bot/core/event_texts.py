@@ -22,6 +22,7 @@ from bot.core.i18n import (
     fmt_date,
     fmt_datetime,
     fmt_time,
+    in_zone,
     is_right_to_left,
     zone_name,
 )
@@ -90,6 +91,8 @@ def documents_text(event: Event, language: str) -> str:
             lines.append(f'• <a href="{escape(document.url, quote=True)}">{title}</a>')
         elif document.file:
             lines.append("• " + _("{title}: tap its button below to get the file.").format(title=title))
+        elif event.in_programme(document):
+            lines.append("• " + _("{title}: send /programme to browse it.").format(title=title))
         else:
             lines.append("• " + _("{title}: not published yet.").format(title=title))
     if not event.documents:
@@ -233,4 +236,5 @@ def answer_text(event: Event, answer: Answerable, language: str, now: datetime) 
 
 
 def sent_at_text(moment: datetime, event: Event, language: str) -> str:
-    return fmt_datetime(moment, language, event.tz, "medium")
+    """When a question was sent: delegates abroad read it, so the event's zone is named."""
+    return in_zone(fmt_datetime(moment, language, event.tz, "medium"), event.tz, language)

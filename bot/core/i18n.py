@@ -10,18 +10,20 @@ import gettext as gnu_gettext
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time, tzinfo
 from functools import cache
 from pathlib import Path
 
+import icu
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
-from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_timezone_location
+from babel.dates import format_date, format_skeleton, format_time, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from rapidfuzz import fuzz
 
 from bot.core.models.registration import fold
@@ -234,6 +236,26 @@ def language_name(code: str, in_language: str | None = None) -> str:
     return name[:1].upper() + name[1:]
 
 
+@cache
+def _collator(language: str) -> icu.Collator:
+    """CLDR's order for the language, from ICU; the root order for a language it does not know."""
+    try:
+        return icu.Collator.createInstance(icu.Locale(language))
+    except icu.ICUError:
+        return icu.Collator.createInstance(icu.Locale.getRoot())
+
+
+def collation_key(language: str) -> Callable[[str], bytes]:
+    """A sort key that orders names as readers of the language expect: accents with their letter
+    (`Égypte` among the E), Urdu in its alphabet's order, Japanese kana before kanji. Code points
+    would put `Égypte` after `Zambie` and `پاکستان` last."""
+    return _collator(language).getSortKey
+
+
+def sort_names(names: Iterable[str], language: str) -> list[str]:
+    return sorted(names, key=collation_key(language))
+
+
 def country_name(code: str, language: str) -> str:
     return babel_locale(language).territories.get(code, code)
 
@@ -271,11 +293,33 @@ def search_countries(query: str, language: str, limit: int = 8) -> list[str]:
             if score < 80:
                 continue
         scored.append((score, code))
-    scored.sort(key=lambda item: (-item[0], country_name(item[1], language)))
+    name_key = collation_key(language)
+    scored.sort(key=lambda item: (-item[0], name_key(country_name(item[1], language))))
     return [code for _, code in scored[:limit]]
 
 
 _DATE_FORMS = frozenset({"short", "medium", "long", "full"})
+
+
+@cache
+def _digits_table(language: str) -> dict[int, str]:
+    """0-9 to the digits of the language's CLDR default numbering system: Myanmar digits in
+    Burmese, Devanagari in Nepali, Bengali in Bengali; Latin ones, untouched, in Urdu (CLDR's `ur`
+    is `latn`) and the others. Babel writes dates, times and numbers with Latin digits whatever
+    the language, so these are changed afterwards."""
+    system = babel_locale(language).default_numbering_system
+    digits = icu.NumberingSystem.createInstanceByName(system).getDescription()
+    return {} if digits == "0123456789" else str.maketrans("0123456789", digits)
+
+
+def in_own_digits(text: str, language: str) -> str:
+    """Text Babel wrote (a date, a time, a number) in the digits the language reads by default."""
+    return text.translate(_digits_table(language))
+
+
+def fmt_number(value: int, language: str) -> str:
+    """A count as the language writes it: its digits and its grouping ("1,234", "၁,၂၃၄")."""
+    return in_own_digits(format_decimal(value, locale=babel_locale(language)), language)
 
 
 def zone_name(zone: tzinfo, language: str) -> str:
@@ -287,18 +331,41 @@ def fmt_date(value: date, language: str, form: str = "full") -> str:
     """A date as the language writes it: a CLDR format (`long`) or a skeleton (`MMMEd` gives
     "Tue, Jul 30", "7月30日(火)", "mar. 30 juil."), never a fixed pattern."""
     if form in _DATE_FORMS:
-        return format_date(value, form, locale=babel_locale(language))
-    return format_skeleton(form, value, locale=babel_locale(language))
+        return in_own_digits(format_date(value, form, locale=babel_locale(language)), language)
+    return in_own_digits(format_skeleton(form, value, locale=babel_locale(language)), language)
 
 
 def fmt_time(value: time, language: str) -> str:
-    return format_time(value, "short", locale=babel_locale(language))
+    """A clock time as the language writes it, never with seconds: CLDR's short pattern, 24-hour
+    or 12-hour as the language has it ("14:35", "2:35 PM", "오후 2:35"). The one format of every
+    time people read (cards, headcounts, schedules, the programme), so that they all agree."""
+    return in_own_digits(format_time(value, "short", locale=babel_locale(language)), language)
 
 
-def fmt_datetime(value: datetime, language: str, tz, form: str = "long") -> str:
-    return format_datetime(value, form, tzinfo=tz, locale=babel_locale(language))
+def fmt_datetime(value: datetime, language: str, tz: tzinfo, form: str = "long") -> str:
+    """A moment in the time zone `tz`: the date as `fmt_date` writes it in `form`, the time as
+    `fmt_time` (no seconds), joined as the language joins them ("May 1, 2026, 3:00 PM",
+    "2026/05/01 15:00"). Say which zone it is (`in_zone`) where the reader may be elsewhere."""
+    local = value.astimezone(tz)
+    pattern = babel_locale(language).datetime_formats[form if form in _DATE_FORMS else "medium"]
+    # CLDR quotes literal words in the pattern ('at'); Babel drops the quotes the same way.
+    return (
+        str(pattern)
+        .replace("'", "")
+        .replace("{1}", fmt_date(local.date(), language, form))
+        .replace("{0}", fmt_time(local.time(), language))
+    )
+
+
+def in_zone(text: str, zone: tzinfo, language: str) -> str:
+    """A time or moment with the zone it is in: "15:00 (Manila time)", in `language`."""
+    return get_i18n().gettext(ZONED_TIME, locale=language).format(time=text, zone=zone_name(zone, language))
 
 
 def N_(msgid: str) -> str:
     """Marks a message for extraction; it is translated where it is shown."""
     return msgid
+
+
+# What `in_zone` writes; the zone is its city in the reader's language (`zone_name`).
+ZONED_TIME = N_("{time} ({zone} time)")

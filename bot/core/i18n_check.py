@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
@@ -23,6 +24,9 @@ from pydantic import BaseModel
 
 from bot.core.i18n import DEFAULT_LANGUAGE, DOMAIN, LOCALES_DIR, PLACEHOLDER
 from bot.core.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from bot.core.event import Event
 
 KEYWORDS = ("_", "N_", "T")
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
@@ -130,7 +134,7 @@ def catalog_problems(
         with path.open("rb") as file:
             catalog = read_po(file, locale=language)
         present = {message.id for message in catalog if message.id}
-        problems += [Problem(language, msgid, "missing") for msgid in sorted(expected - present)]
+        problems += [Problem(language, msgid, "missing") for msgid in sorted(expected - present, key=str)]
         for message in catalog:
             if not message.id or message.id not in expected:
                 continue
@@ -143,6 +147,90 @@ def catalog_problems(
                 problems += [
                     Problem(language, message.id, what) for what in translation_problems(source, string)
                 ]
+    return problems
+
+
+# Where a language's grammar bends the event's name. French and Spanish need an article before a
+# name that starts with a common noun ("inscrit au Dialogue…", "Le Dialogue… aura lieu"), which a
+# bare placeholder drops: the catalogs give the name in apposition ("l'événement {event}"), which
+# reads right with any name. A name given with its article would need contractions ("à le").
+@dataclass(frozen=True)
+class NameGrammar:
+    prepositions: frozenset[str]  # after these the name needs its article
+    articles: frozenset[str]
+    contractions: frozenset[str]  # preposition + article written as one word ("à le" -> "au")
+
+
+NAME_GRAMMAR = {
+    "fr": NameGrammar(
+        frozenset("à de pour par avec sur dans en chez vers".split()),
+        frozenset(("le", "la", "les", "l'", "l’")),
+        frozenset(("à le", "à les", "de le", "de les")),
+    ),
+    "es": NameGrammar(
+        frozenset("a de para por con en sobre desde hacia".split()),
+        frozenset(("el", "la", "los", "las")),
+        frozenset(("a el", "de el")),
+    ),
+}
+EVENT_NAME_PLACEHOLDERS = ("{event}", "{event_name}")
+_FIRST_WORD = re.compile(r"\w+['’]?")
+_LAST_WORD = re.compile(r"(\w+)\W*$")
+_SENTENCE_START = re.compile(r"(?:^|[.!?])[^\w]*$")
+# A status after a named item ("{title}: not published yet."): its words cannot agree with a
+# title whose gender and number vary ("Informations techniques"), so they must not be participles
+# or verbs that agree.
+_ITEM_STATUS = re.compile(r"^\{\w+\}\s*:\s*(.+)$", re.DOTALL)
+AGREEING_WORDS = {
+    "fr": re.compile(r"\b\w+(?:é|ée|és|ées)\b"),
+    "es": re.compile(r"\b\w+(?:ad|id)(?:o|a|os|as)\b"),
+    "hi": re.compile(r"(?:हुआ|हुई|हुए|गया|गई|गए)(?=\s|।|$)"),
+    "ur": re.compile(r"(?:ہوا|ہوئی|ہوئے|گیا|گئی|گئے)(?=\s|۔|$)"),
+}
+
+
+def event_name_slip(string: str, name: str, grammar: NameGrammar) -> str | None:
+    """How the event's name, inserted into `string`, misses its article; None if it reads right."""
+    first_word = _FIRST_WORD.match(name)
+    first = first_word.group().lower() if first_word else ""
+    for placeholder in EVENT_NAME_PLACEHOLDERS:
+        for part in string.split(placeholder)[:-1]:
+            before = _MARKUP.sub("", part)
+            last = _LAST_WORD.search(before)
+            previous = last.group(1).lower() if last else ""
+            if f"{previous} {first}" in grammar.contractions:
+                return f"“{previous} {first}” where the contracted form is needed"
+            if first in grammar.articles:
+                continue
+            if previous in grammar.prepositions:
+                return f"the event's name after “{previous}” without its article"
+            if _SENTENCE_START.search(before):
+                return "the event's name opens a sentence without its article"
+    return None
+
+
+def grammar_problems(event_names: dict[str, str], languages: Iterable[str] | None = None) -> list[Problem]:
+    """The event's name without its article once inserted (`event_names`: its name per language),
+    and statuses after a named item that agree with it in gender or number."""
+    problems: list[Problem] = []
+    for path in catalog_paths(languages):
+        language = path.parent.parent.name
+        grammar, agreeing = NAME_GRAMMAR.get(language), AGREEING_WORDS.get(language)
+        if grammar is None and agreeing is None:
+            continue
+        with path.open("rb") as file:
+            catalog = read_po(file, locale=language)
+        name = event_names.get(language) or event_names[DEFAULT_LANGUAGE]
+        for message in catalog:
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            for string in filter(None, strings):
+                slip = grammar and event_name_slip(string, name, grammar)
+                if slip:
+                    problems.append(Problem(language, message.id, f"{slip}: {string!r}"))
+                status = _ITEM_STATUS.match(string)
+                if status and agreeing and agreeing.search(status.group(1)):
+                    what = f"a status that agrees with a named item of any gender: {string!r}"
+                    problems.append(Problem(language, message.id, what))
     return problems
 
 
@@ -190,23 +278,29 @@ def main(only: list[str] | None = None) -> int:
     file shows in English. Exit status 1 when a catalog has a problem."""
     update_catalogs(only)
     template = extract(LOCALES_DIR / f".{DOMAIN}.check.pot")
-    problems = catalog_problems(template, only)
+    path, event = _event()
+    problems = catalog_problems(template, only) + grammar_problems(event.name, only)
     for problem in problems:
         print(f"{problem.catalog}: {problem.what}: {problem.msgid!r}")
     for language, (complete, total) in catalog_completeness(problems, template, only).items():
         print(f"{language}: {complete}/{total} complete")
     print(f"{len(catalog_paths(only))} catalogs, {len(problems)} problems")
-    _report_event_texts(only)
+    _report_event_texts(path, event, only)
     return 1 if problems else 0
 
 
-def _report_event_texts(languages: list[str] | None) -> None:
+def _event() -> tuple[Path, Event]:
     from bot.core.event import load_event
-    from bot.core.i18n import supported_languages
     from bot.core.settings import Settings
 
     path = Settings().event_file
-    missing = event_missing_texts(load_event(path), languages or supported_languages())
+    return path, load_event(path)
+
+
+def _report_event_texts(path: Path, event: BaseModel, languages: list[str] | None) -> None:
+    from bot.core.i18n import supported_languages
+
+    missing = event_missing_texts(event, languages or supported_languages())
     for where, absent in missing.items():
         print(f"{path.name}: {where}: in English for {' '.join(absent)}")
     print(f"{path.name}: {len(missing)} texts fall back to English somewhere")

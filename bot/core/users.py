@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
 from bot.core.db import SessionFactory, autocommit_engine, insert_for
-from bot.core.models import BotUser, StaffMember
+from bot.core.models import BotUser, Registration, RegistrationStart, StaffMember
 from bot.core.models.base import utcnow
 
 # Users whose answers are kept at most (a few MB); past it the kept answers start again empty.
@@ -29,6 +29,19 @@ class UserService:
         async with self._sessions() as session:
             user = await session.get(BotUser, user_id)
             return user.language if user else None
+
+    async def has_used_bot(self, user_id: int) -> bool:
+        """Whether the bot has a record of the user: a language chosen, a registration started or
+        made. Telegram lets a bot write only to people who have opened it: to no one else."""
+        statement = select(
+            or_(
+                exists().where(BotUser.id == user_id),
+                exists().where(Registration.user_id == user_id),
+                exists().where(RegistrationStart.user_id == user_id),
+            )
+        )
+        async with self._autocommit.connect() as connection:
+            return bool((await connection.execute(statement)).scalar())
 
     async def language_and_staff(self, user_id: int) -> tuple[str | None, bool]:
         """The chosen language, and whether an admin granted the user staff rights.

@@ -11,10 +11,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import TextInput
 from aiogram_dialog.widgets.kbd import Button, Cancel, Row, Select, SwitchTo
-from aiogram_dialog.widgets.text import Const, Format
+from aiogram_dialog.widgets.text import Format
 
 from bot.core import input_checks as parse
-from bot.core.i18n import N_, country_name, search_countries
+from bot.core.i18n import N_, collation_key, country_name, search_countries
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
 from bot.core.labels import SEPARATOR, flag
@@ -22,7 +22,16 @@ from bot.delegations.service import MAX_SIZE_LIMIT
 from bot.delegations.texts import balance_text, delegation_name, roster_text, size_text
 from bot.kit.filters import staff_only
 from bot.kit.services import Services, services_of
-from bot.kit.widgets import UNEXPECTED_INPUT, T, choices, current_language, say_invalid
+from bot.kit.widgets import (
+    UNEXPECTED_INPUT,
+    T,
+    WithArrow,
+    arrow,
+    back_text,
+    choices,
+    current_language,
+    say_invalid,
+)
 from bot.states import DelegationsSG, InviteSG
 
 INVITE_PREFIX = "inv"
@@ -56,7 +65,8 @@ async def _country_getter(dialog_manager: DialogManager, services: Services, **_
     usual = services.event.usual_countries
     countries = [(code, country_name(code, language)) for code in matches or usual]
     if not matches:
-        countries.sort(key=lambda country: country[1])
+        name_key = collation_key(language)
+        countries.sort(key=lambda country: name_key(country[1]))
     return {"countries": countries, "party": escape(dialog_manager.dialog_data.get("party", ""))}
 
 
@@ -164,7 +174,7 @@ def invite_dialog() -> Dialog:
                 T(N_("Which country does <b>{party}</b> come from? Pick it below or type its name.")),
                 TextInput(id="country", on_success=_on_country_text),
                 choices("c", "countries", _on_country),
-                Row(SwitchTo(T(N_("⬅️ Back")), id="back", state=InviteSG.party), CLOSE),
+                Row(SwitchTo(back_text(), id="back", state=InviteSG.party), CLOSE),
                 UNEXPECTED_INPUT,
                 state=InviteSG.country,
                 getter=_country_getter,
@@ -178,7 +188,7 @@ def invite_dialog() -> Dialog:
                 TextInput(id="size", on_success=_on_size_text),
                 choices("n", "sizes", _on_size, width=4),
                 Button(T(N_("No limit")), id="nolimit", on_click=_no_limit),
-                Row(SwitchTo(T(N_("⬅️ Back")), id="back", state=InviteSG.country), CLOSE),
+                Row(SwitchTo(back_text(), id="back", state=InviteSG.country), CLOSE),
                 UNEXPECTED_INPUT,
                 state=InviteSG.size,
                 getter=_size_getter,
@@ -191,7 +201,7 @@ def invite_dialog() -> Dialog:
                     )
                 ),
                 Button(T(N_("✅ Create")), id="create", on_click=_on_create),
-                Row(SwitchTo(T(N_("⬅️ Back")), id="back", state=InviteSG.size), CLOSE),
+                Row(SwitchTo(back_text(), id="back", state=InviteSG.size), CLOSE),
                 UNEXPECTED_INPUT,
                 state=InviteSG.confirm,
                 getter=_confirm_getter,
@@ -243,6 +253,8 @@ async def _list_getter(dialog_manager: DialogManager, services: Services, **_kw)
         ],
         "page": f"{page + 1}/{pages}",
         "has_pages": pages > 1,
+        "previous": arrow("previous"),
+        "next": arrow("next"),
         "empty": not summaries,
         "listed": bool(summaries),
     }
@@ -317,9 +329,9 @@ def delegations_dialog() -> Dialog:
                 T(N_("No delegation yet. Create one with /invite."), when="empty"),
                 choices("d", "items", _open, width=1),
                 Row(
-                    Button(Const("◀️"), id="prev", on_click=_previous),
+                    Button(Format("{previous}"), id="prev", on_click=_previous),
                     Button(Format("{page}"), id="pageno"),
-                    Button(Const("▶️"), id="next", on_click=_next),
+                    Button(Format("{next}"), id="next", on_click=_next),
                     when="has_pages",
                 ),
                 CLOSE,
@@ -331,7 +343,9 @@ def delegations_dialog() -> Dialog:
                 T(N_("{roster}\n\n🔗 Invitation link: {link}")),
                 T(N_("\n\nTap a member to make them the head of the delegation.")),
                 choices("h", "members", _designate, width=1),
-                Row(Button(T(N_("⬅️ All delegations")), id="list", on_click=_back_to_list), CLOSE),
+                Row(
+                    Button(WithArrow("back", N_("All delegations")), id="list", on_click=_back_to_list), CLOSE
+                ),
                 UNEXPECTED_INPUT,
                 state=DelegationsSG.detail,
                 getter=_detail_getter,

@@ -14,6 +14,7 @@ from bot.core.models import Delegation, Registration
 from bot.delegations.membership import DelegationMembership
 from bot.delegations.texts import balance_advice, delegation_name, roster_text, size_text
 from bot.kit.filters import PRIVATE_CHAT
+from bot.kit.resume import bring_back, offer_to_continue
 from bot.kit.services import Services, services_of
 from bot.kit.widgets import current_language
 from bot.states import RegistrationSG
@@ -45,8 +46,8 @@ async def show_my_delegation(message: Message, dialog_manager: DialogManager, se
             if roster.head is not None:
                 text += "\n" + _("Its head is {head}.").format(head=escape(roster.head.full_name or ""))
     await message.answer(text)
-    if found is None and dialog_manager.has_context():
-        await dialog_manager.show(ShowMode.SEND)  # back to the question they were at
+    if found is None:  # perhaps asked in the middle of the registration
+        await offer_to_continue(message, dialog_manager)
 
 
 def delegation_router() -> Router:
@@ -124,7 +125,7 @@ async def _register_into(
         # Registering already: the answers so far are kept, the delegation's are filled in.
         context.dialog_data.setdefault("answers", {}).update(prefill)
         context.dialog_data.update(delegation_id=delegation.id, prefilled=list(PREFILLED))
-        await manager.show(ShowMode.SEND)
+        await bring_back(manager)
         return
     # The registration dialogue's data: it joins the delegation once registered (membership.py).
     await manager.start(

@@ -9,11 +9,11 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, FSInputFile
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import (
     Button,
-    Cancel,
     Row,
     Select,
     Start,
@@ -26,8 +26,9 @@ from bot.core.event import Session, Topic, localized
 from bot.core.i18n import N_, fmt_date, fmt_time
 from bot.core.i18n import gettext as _
 from bot.information.places import send_location
+from bot.kit.resume import remember_window, uncover_window
 from bot.kit.services import Services, services_of
-from bot.kit.widgets import UNEXPECTED_INPUT, T, choices, current_language
+from bot.kit.widgets import UNEXPECTED_INPUT, T, back_text, choices, current_language
 from bot.states import FaqSG, InfoSG, ProgrammeSG
 
 _BROWSING = (ProgrammeSG, InfoSG, FaqSG)
@@ -35,7 +36,22 @@ _BUTTON_TITLE = 40  # characters of a session title or question on a button
 T_NOW = N_("▶️ <b>Now</b>: {session}")
 T_NEXT = N_("⏭ <b>Next</b>: {session}")
 
-CLOSE = Cancel(T(N_("✖️ Close")), id="close")
+
+async def _close(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    """Close every browsing dialogue and its message. The dialogue underneath is not sent again
+    (a registration card would come back in full): its window above gets its buttons back, or the
+    continue line offers it (bot/kit/resume.py)."""
+    while manager.has_context() and manager.current_context().state.group in _BROWSING:
+        await manager.done(show_mode=ShowMode.NO_UPDATE)
+    try:
+        await callback.message.delete()
+    except TelegramAPIError:
+        await callback.message.edit_reply_markup(reply_markup=None)  # too old to delete
+    if manager.has_context():
+        await uncover_window(callback.message, manager)
+
+
+CLOSE = Button(T(N_("✖️ Close")), id="close", on_click=_close)
 
 # The logistics menu, in order: topic -> button label.
 INFO_TOPICS = {
@@ -57,10 +73,28 @@ def _short(text: str, limit: int = _BUTTON_TITLE) -> str:
 async def open_browsing(manager: DialogManager, state: Any, data: dict | None = None) -> None:
     """Open a browsing dialogue above the current one, replacing any browsing dialogue already open
     (so that repeated commands never pile up dialogues)."""
+    if not manager.has_context():
+        await manager.start(state, data=data, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+        return
+    if manager.current_context().state.group in _BROWSING:
+        # The browsing window replaced is deleted; the window of a dialogue underneath stays.
+        await _delete_window(manager)
+    else:
+        remember_window(manager)
     while manager.has_context() and manager.current_context().state.group in _BROWSING:
         await manager.done(show_mode=ShowMode.NO_UPDATE)
     mode = StartMode.NORMAL if manager.has_context() else StartMode.RESET_STACK
     await manager.start(state, data=data, mode=mode, show_mode=ShowMode.SEND)
+
+
+async def _delete_window(manager: DialogManager) -> None:
+    window = manager.current_stack().last_message_id
+    if window is None:
+        return
+    try:
+        await manager.middleware_data["bot"].delete_message(manager.middleware_data["event_chat"].id, window)
+    except TelegramAPIError:
+        pass  # too old to delete: it stays above, its buttons removed as the new window is sent
 
 
 # --- /programme -------------------------------------------------------------------------------
@@ -159,14 +193,14 @@ def programme_dialog() -> Dialog:
         Window(
             Format("{provisional}{heading}\n\n{lines}"),
             choices("s", "sessions", _on_session, width=1),
-            Row(SwitchTo(T(N_("⬅️ Back")), id="back", state=ProgrammeSG.days), CLOSE),
+            Row(SwitchTo(back_text(), id="back", state=ProgrammeSG.days), CLOSE),
             UNEXPECTED_INPUT,
             state=ProgrammeSG.day,
             getter=_day_getter,
         ),
         Window(
             Format("{details}"),
-            Row(SwitchTo(T(N_("⬅️ Back")), id="back", state=ProgrammeSG.day), CLOSE),
+            Row(SwitchTo(back_text(), id="back", state=ProgrammeSG.day), CLOSE),
             UNEXPECTED_INPUT,
             state=ProgrammeSG.session,
             getter=_session_getter,
@@ -215,7 +249,7 @@ async def _show_on_map(callback: CallbackQuery, _b: Button, manager: DialogManag
     event = services_of(manager).event
     place = {Topic.VENUE: event.venue, Topic.HOTEL: event.hotel}.get(_topic(manager))
     if await send_location(callback.bot, callback.message.chat.id, place, current_language()):
-        manager.show_mode = ShowMode.SEND
+        manager.show_mode = ShowMode.DELETE_AND_SEND  # the window moves below the pin, not copied
 
 
 async def _send_file(callback: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
@@ -230,7 +264,7 @@ async def _send_file(callback: CallbackQuery, _w: Select, manager: DialogManager
         FSInputFile(path),
         caption=escape(localized(document.title, current_language())),
     )
-    manager.show_mode = ShowMode.SEND
+    manager.show_mode = ShowMode.DELETE_AND_SEND  # the window moves below the file, not copied
 
 
 async def _back_to_menu(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -259,7 +293,7 @@ def info_dialog() -> Dialog:
             Format("{text}"),
             Button(T(N_("🗺 Show on the map")), id="map", on_click=_show_on_map, when="mappable"),
             choices("f", "files", _send_file, width=1),
-            Row(Button(T(N_("⬅️ Back")), id="back", on_click=_back_to_menu), CLOSE),
+            Row(Button(back_text(), id="back", on_click=_back_to_menu), CLOSE),
             UNEXPECTED_INPUT,
             state=InfoSG.topic,
             getter=_topic_getter,
@@ -310,7 +344,7 @@ def faq_dialog() -> Dialog:
         ),
         Window(
             Format("<b>{question}</b>\n\n{answer}"),
-            Row(SwitchTo(T(N_("⬅️ Back")), id="back", state=FaqSG.list), CLOSE),
+            Row(SwitchTo(back_text(), id="back", state=FaqSG.list), CLOSE),
             UNEXPECTED_INPUT,
             state=FaqSG.answer,
             getter=_faq_answer_getter,

@@ -51,6 +51,10 @@ class LocationSender(Protocol):
     async def __call__(self, bot: Bot, chat_id: int, place: Place | None, language: str) -> bool: ...
 
 
+class DelegateHome(Protocol):
+    async def __call__(self, message: Message, manager: DialogManager, services: Services) -> None: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
     settings: Settings
@@ -68,6 +72,9 @@ class Services:
     # Shows a place of the event file on the map (bot/information/places.py): the questions
     # feature sends the venue below a typed question's answer about it.
     send_location: LocationSender
+    # Where the person stands as a delegate (bot/registration/start.py): their registration, the
+    # question they were at, or a new registration; the staff home's button opens it (bot/staff).
+    delegate_home: DelegateHome
     registrations: RegistrationService
     registration_hooks: RegistrationHooks
     delegations: DelegationService

@@ -19,6 +19,7 @@ from bot.core.i18n import gettext as _
 from bot.core.labels import STATUSES_FOR_DELEGATES
 from bot.core.summary import render_answers
 from bot.kit.filters import PRIVATE_CHAT, AdminOnly
+from bot.kit.resume import offer_to_continue
 from bot.kit.services import Services
 from bot.kit.widgets import current_language
 from bot.privacy.service import PrivacyService
@@ -111,15 +112,9 @@ def stores_anything(data: dict[str, Any]) -> bool:
     return any(value for key, value in data.items() if key != "telegram_user_id")
 
 
-async def _show_dialogue_again(manager: DialogManager) -> None:
-    """The question the user was at comes back below the answer."""
-    if manager.has_context():
-        await manager.show(ShowMode.SEND)
-
-
 async def show_privacy(message: Message, dialog_manager: DialogManager, services: Services) -> None:
     await message.answer(privacy_text(services.event, services.privacy))
-    await _show_dialogue_again(dialog_manager)
+    await offer_to_continue(message, dialog_manager)
 
 
 async def show_my_data(message: Message, dialog_manager: DialogManager, services: Services) -> None:
@@ -133,7 +128,7 @@ async def show_my_data(message: Message, dialog_manager: DialogManager, services
             BufferedInputFile(document, filename=f"my-data-{services.event.id}.json"),
             caption=_("Everything this bot stores about you, as a file (JSON)."),
         )
-    await _show_dialogue_again(dialog_manager)
+    await offer_to_continue(message, dialog_manager)
 
 
 async def start_forget(message: Message, dialog_manager: DialogManager) -> None:

@@ -2,8 +2,9 @@
 on request) passed on to the organisers' chat, whose replies come back (bot/questions/organisers.py).
 
 - `answer_typed_question` is what the other features call (`Services.answer_question`): for text
-  outside any dialogue and for text typed where a dialogue expects a button; the dialogue is
-  shown again below the answer by its caller.
+  outside any dialogue and for text typed where a dialogue expects a button; below an answer,
+  the dialogue offers to continue (bot/kit/resume.py), and its question comes again when the bot
+  did not understand.
 - `questions_router` (private chats): the "Ask the organisers" button, and /questions for staff.
 """
 
@@ -16,18 +17,21 @@ from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
-from aiogram_dialog import DialogManager, ShowMode
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram_dialog import DialogManager
 
 from bot.core import event_texts
 from bot.core.event import Topic
-from bot.core.i18n import DEFAULT_LANGUAGE, get_i18n, supported_languages
+from bot.core.i18n import get_i18n, supported_languages
 from bot.core.i18n import gettext as _
 from bot.core.models import Question
 from bot.kit.filters import PRIVATE_CHAT, PRIVATE_CHAT_BUTTON, StaffOnly
+from bot.kit.resume import offer_to_continue, show_again
 from bot.kit.services import Services, services_of
 from bot.kit.widgets import current_language
-from bot.questions.texts import open_questions_text, who_asked
+from bot.questions.detection import looks_like_question
+from bot.questions.organisers import post_question
+from bot.questions.texts import LISTED, open_questions_text
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +48,9 @@ def _answer_language(question_language: str, user_language: str) -> str:
 
 async def answer_question(
     message: Message, services: Services, *, language: str, in_dialogue: bool = False
-) -> None:
+) -> bool:
     """Answer a typed question, or say honestly that the bot is not sure and offer the organisers.
+    True when it was answered.
 
     `language` is the delegate's (the bot's language for them)."""
     text = message.text or ""
@@ -56,6 +61,11 @@ async def answer_question(
         if result.answer
         else None
     )
+    if answer is None and not looks_like_question(text, (language, result.language)):
+        # A name, a link, a greeting: neither answered nor worth the organisers' time.
+        with get_i18n().use_locale(language):
+            await message.answer(_not_a_question_text(in_dialogue))
+        return False
     question = await services.questions.record(
         message.from_user.id,
         text,
@@ -77,11 +87,20 @@ async def answer_question(
         ask = InlineKeyboardMarkup(inline_keyboard=[[button]]) if can_ask else None
         if answer is None:
             await message.answer(_not_sure_text(services, can_ask, in_dialogue), reply_markup=ask)
-            return
+            return False
         await message.answer(answer, reply_markup=ask)
         if result.answer.key == f"faq:{Topic.VENUE.value}":
             venue = services.event.venue
             await services.send_location(message.bot, message.chat.id, venue, result.language)
+    return True
+
+
+def _not_a_question_text(in_dialogue: bool) -> str:
+    """What the bot says to text that is no question (bot/questions/detection.py)."""
+    ask = _("To ask me something, type your question with a question mark.")
+    if in_dialogue:  # most likely an answer typed where the buttons are
+        return "⚠️ " + _("Please answer with the buttons below.") + "\n" + ask
+    return "🤔 " + _("I did not understand that.") + " " + ask + "\n" + _("/help shows all I can do.")
 
 
 def _not_sure_text(services: Services, can_ask: bool, in_dialogue: bool) -> str:
@@ -108,7 +127,14 @@ async def answer_typed_question(message: Message, manager: DialogManager, *, in_
     """Handed to the other features (`Services.answer_question`): text typed outside any dialogue,
     or where a dialogue expects a button (the dialogue then stays where it was). The delegate's
     language is the current one, set for the update by the language middleware."""
-    await answer_question(message, services_of(manager), language=current_language(), in_dialogue=in_dialogue)
+    services = services_of(manager)
+    answered = await answer_question(message, services, language=current_language(), in_dialogue=in_dialogue)
+    if not in_dialogue:
+        return
+    if answered:
+        await offer_to_continue(message, manager)
+    else:  # perhaps an answer typed where buttons are expected: the question again
+        await show_again(message, manager)
 
 
 async def ask_organisers(
@@ -132,9 +158,8 @@ async def ask_organisers(
         await callback.answer()
         await callback.message.answer(_("Please write to the organisers: {email}").format(email=email))
         return
-    post = await _organisers_post(question, services, callback.from_user)
     try:
-        sent = await bot.send_message(services.settings.organiser_chat_id, post)
+        sent = await post_question(bot, services, question, callback.from_user)
     except TelegramAPIError as error:
         log.warning("could not post question %s to the organisers' chat: %s", question.id, error)
         await callback.answer()
@@ -156,25 +181,26 @@ async def ask_organisers(
             moment=escape(event_texts.sent_at_text(now, services.event, language))
         )
     )
-    if dialog_manager.has_context():
-        await dialog_manager.show(ShowMode.SEND)
-
-
-async def _organisers_post(question: Question, services: Services, user: User) -> str:
-    """The question as posted in the organisers' chat, in the default language."""
-    with get_i18n().use_locale(DEFAULT_LANGUAGE):
-        who = await who_asked(question, services, user)
-        post = _("❓ <b>Question #{number}</b> from {who}\n\n{text}").format(
-            number=question.id, who=who, text=escape(question.text)
-        )
-        return post + (
-            "\n\n<i>" + _("Reply to this message to answer: your reply goes to the delegate.") + "</i>"
-        )
+    await offer_to_continue(callback.message, dialog_manager)
 
 
 async def list_open_questions(message: Message, services: Services) -> None:
-    """/questions for staff in private: the open questions, answered in the organisers' chat."""
-    await message.answer(await open_questions_text(services, in_organisers_chat=False))
+    """/questions for staff in private: the open questions, answered in the organisers' chat; a
+    button per question opens its post there (links to messages exist in supergroups only)."""
+    found, total = await services.questions.open_questions(LISTED)
+    links = [(question.id, _post_link(question)) for question in found]
+    buttons = [[InlineKeyboardButton(text=f"↗ #{number}", url=url)] for number, url in links if url]
+    await message.answer(
+        await open_questions_text(found, total, services, in_organisers_chat=False),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None,
+    )
+
+
+def _post_link(question: Question) -> str | None:
+    chat = str(question.organiser_chat_id or "")
+    if not chat.startswith("-100") or question.organiser_message_id is None:
+        return None
+    return f"https://t.me/c/{chat.removeprefix('-100')}/{question.organiser_message_id}"
 
 
 def questions_router() -> Router:

@@ -13,6 +13,15 @@ from bot.core.models import Question, QuestionReply, QuestionStatus
 QUESTION_MAX = 1000  # characters kept; longer texts are cut (a question, not a document)
 
 
+def _answered_by(organiser_id: int, name: str, now: datetime) -> dict[str, object]:
+    return {
+        "status": QuestionStatus.ANSWERED,
+        "answered_by": organiser_id,
+        "answered_by_name": name,
+        "answered_at": now,
+    }
+
+
 class QuestionService:
     def __init__(self, sessions: SessionFactory, event_id: str):
         self._sessions = sessions
@@ -74,15 +83,47 @@ class QuestionService:
                 )
             ).first()
 
-    async def add_reply(self, question_id: int, organiser_id: int, text: str, now: datetime) -> None:
+    async def claim_answer(self, question_id: int, organiser_id: int, name: str, now: datetime) -> bool:
+        """Mark an open question answered by this organiser before their answer is sent; False when
+        it was answered already (or is not open): a second answer is sent only when confirmed."""
+        async with self._sessions() as session:
+            result = await session.exec(
+                update(Question)
+                .where(col(Question.id) == question_id, col(Question.status) == QuestionStatus.OPEN)
+                .values(_answered_by(organiser_id, name, now))
+            )
+            await session.commit()
+            return result.rowcount == 1
+
+    async def release_answer(self, question_id: int, organiser_id: int, now: datetime) -> None:
+        """Open again a question claimed by `claim_answer` whose answer could not be delivered."""
+        async with self._sessions() as session:
+            await session.exec(
+                update(Question)
+                .where(
+                    col(Question.id) == question_id,
+                    col(Question.answered_by) == organiser_id,
+                    col(Question.answered_at) == now,
+                )
+                .values(status=QuestionStatus.OPEN, answered_by=None, answered_by_name=None, answered_at=None)
+            )
+            await session.commit()
+
+    async def add_reply(
+        self, question_id: int, organiser_id: int, name: str, text: str, now: datetime
+    ) -> Question | None:
+        """An answer delivered to the delegate: kept, and the question shows it as its latest."""
         async with self._sessions() as session:
             session.add(
                 QuestionReply(question_id=question_id, organiser_id=organiser_id, text=text, sent_at=now)
             )
             await session.exec(
-                update(Question).where(col(Question.id) == question_id).values(status=QuestionStatus.ANSWERED)
+                update(Question)
+                .where(col(Question.id) == question_id)
+                .values(_answered_by(organiser_id, name, now))
             )
             await session.commit()
+            return await session.get(Question, question_id, populate_existing=True)
 
     async def replies(self, question_id: int) -> list[QuestionReply]:
         async with self._sessions() as session:

@@ -6,6 +6,7 @@ from html import escape
 
 from aiogram.types import User
 
+from bot.core import event_texts
 from bot.core.i18n import DEFAULT_LANGUAGE, country_name, language_name, ngettext
 from bot.core.i18n import gettext as _
 from bot.core.models import Question
@@ -41,9 +42,19 @@ async def who_asked(question: Question, services: Services, user: User | None) -
     return f"<b>{escape(name)}</b> ({escape(country)}; {escape(languages)})"
 
 
-async def open_questions_text(services: Services, in_organisers_chat: bool) -> str:
+def answered_text(question: Question, services: Services) -> str:
+    """Who answered the question last, and when (event time zone), as the organisers read it."""
+    name = question.answered_by_name or _("an organiser")
+    return _("✅ Answered by {name}, {moment}").format(
+        name=escape(name),
+        moment=escape(event_texts.sent_at_text(question.answered_at, services.event, DEFAULT_LANGUAGE)),
+    )
+
+
+async def open_questions_text(
+    found: list[Question], total: int, services: Services, in_organisers_chat: bool
+) -> str:
     """The oldest open questions (sent to the organisers, not answered yet), and how to answer."""
-    found, total = await services.questions.open_questions(LISTED)
     if not found:
         return _("📭 No open questions: every question passed on to the organisers has an answer.")
     lines = [_("📬 <b>Open questions</b>: {count}").format(count=total)]
@@ -60,9 +71,9 @@ async def open_questions_text(services: Services, in_organisers_chat: bool) -> s
     lines.append(
         "\n<i>"
         + (
-            _("Reply to a question's post in this chat to answer it.")
+            _("To answer a question, tap its ✍️ button below, or reply to its own post in this chat.")
             if in_organisers_chat
-            else _("Answer them by replying to their posts in the organisers' chat.")
+            else _("Answer them in the organisers' chat: reply to their posts there, or tap their ✍️ buttons.")
         )
         + "</i>"
     )

@@ -28,26 +28,28 @@ from bot.core.event import Event, localized
 from bot.core.i18n import (
     N_,
     babel_locale,
+    collation_key,
     country_name,
     fmt_date,
-    get_i18n,
     search_countries,
-    supported_languages,
 )
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
 from bot.core.labels import GENDERS
 from bot.core.summary import FIELD_LABELS, render_answers
+from bot.kit.resume import name_place
 from bot.kit.services import Services, services_of
 from bot.kit.widgets import (
     UNEXPECTED_INPUT,
     T,
     answer_taking_keyboard_away,
+    back_text,
     choices,
     current_language,
     language_choices,
     say_invalid,
 )
+from bot.registration.language_dialog import switch_language
 from bot.registration.service import Answers, RegistrationClosed, registration_window
 from bot.registration.service import Window as RegistrationWindow
 from bot.registration.tickets import send_ticket
@@ -160,7 +162,7 @@ async def _go_back(_event: CallbackQuery, _button: Button, manager: DialogManage
             return
 
 
-BACK = Button(T(N_("⬅️ Back")), id="back", on_click=_go_back)
+BACK = Button(back_text(), id="back", on_click=_go_back)
 
 
 def _text_step(state: Any, prompt: str, on_text, *widgets: Any, getter=None, markup_factory=None) -> Window:
@@ -229,12 +231,9 @@ def _date_interval(starts_on: date, ends_on: date, language: str) -> str:
     return format_interval(starts_on, ends_on, "yMMMd", locale=babel_locale(language))
 
 
-async def _on_language(_callback: CallbackQuery, _widget: Select, manager: DialogManager, code: str) -> None:
-    if code not in supported_languages():
-        return
-    await services_of(manager).users.set_language(manager.event.from_user.id, code)
-    get_i18n().current_locale = code
-    await _remember(manager, language=code)
+async def _on_language(callback: CallbackQuery, _widget: Select, manager: DialogManager, code: str) -> None:
+    if await switch_language(callback, manager, code):
+        await _remember(manager, language=code)
 
 
 async def _consent_getter(services: Services, **_kw) -> dict:
@@ -282,7 +281,8 @@ def _country_step(state: Any, key: str, prompt: str) -> Window:
         usual = services.event.usual_countries
         countries = [(code, country_name(code, language)) for code in matches or usual]
         if not matches:  # search results stay best first; the usual list reads alphabetically
-            countries.sort(key=lambda country: country[1])
+            name_key = collation_key(language)
+            countries.sort(key=lambda country: name_key(country[1]))
         return {"countries": countries, "searching": bool(matches)}
 
     async def _on_text(_message: Message, manager: DialogManager, text: str) -> None:
@@ -536,6 +536,9 @@ async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogM
         await manager.done(show_mode=ShowMode.NO_UPDATE)
         return
     await manager.done(show_mode=ShowMode.NO_UPDATE)
+    # The review becomes the registration card in place, before the ticket: its "tap an item to
+    # change it" and field buttons go, and the answers are not shown twice.
+    await manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.EDIT)
     if registration_id is None and created:
         log.info("registration stored", extra={"registration_id": registration.id})
         await send_ticket(callback.bot, callback.message.chat.id, registration, services.event)
@@ -543,7 +546,6 @@ async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogM
         await services.registration_hooks.registration_completed(callback.bot, registration, dialog_data)
     elif registration_id is not None:
         await callback.message.answer(_("✅ Your changes are saved."))
-    await manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
 async def _common_getter(services: Services, **_kw) -> dict:
@@ -571,6 +573,29 @@ async def _on_start(start_data: dict | None, manager: DialogManager) -> None:
         return
     # Remembered for the "unfinished registrations" audience and the deadline reminders.
     await services.registration_hooks.registration_started(chat_id, current_language(), now)
+
+
+def _place(manager: DialogManager) -> str:
+    """Where the delegate is in the form, for the continue line (bot/kit/resume.py)."""
+    state = manager.current_context().state
+    if state == S.review or manager.dialog_data.get("editing"):
+        if manager.dialog_data.get("registration_id") is None:
+            return _("your registration: your answers to check")
+        return _("changes to your registration")
+    answers = _answers(manager)
+    prefilled = manager.dialog_data.get("prefilled", ())
+    asked = [
+        step
+        for step, key in FLOW
+        if step == state
+        or not (_skipped(step, answers) or (key in prefilled and not _missing(step, key, answers)))
+    ]
+    return _("your registration, question {number} of {count}").format(
+        number=asked.index(state) + 1, count=len(asked)
+    )
+
+
+name_place(RegistrationSG, _place)
 
 
 def registration_dialog() -> Dialog:

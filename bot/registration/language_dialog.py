@@ -13,21 +13,33 @@ from bot.kit.widgets import UNEXPECTED_INPUT, T, choices, language_choices
 from bot.states import LanguageSG
 
 
+async def switch_language(callback: CallbackQuery, manager: DialogManager, code: str) -> bool:
+    """The language picked on a picker (/language, the registration's first window): kept, spoken
+    from now on, confirmed in it where the picker was, and the command menu in it at once. What
+    the dialogue shows next comes below the confirmation. False for a language the bot does not
+    speak (a forged button)."""
+    if code not in supported_languages():
+        return False
+    services, user_id = services_of(manager), callback.from_user.id
+    await services.users.set_language(user_id, code)
+    get_i18n().current_locale = code
+    is_staff = manager.middleware_data.get("is_staff", False)  # bot/runtime/middlewares.py
+    await services.menus.follow_language(callback.bot, user_id, code, is_staff)
+    await callback.message.edit_text(_("✅ Language: {language}").format(language=language_name(code)))
+    manager.show_mode = ShowMode.SEND
+    return True
+
+
 async def _getter(**_kw) -> dict:
     return {"languages": language_choices()}
 
 
 async def _on_pick(callback: CallbackQuery, _w: Select, manager: DialogManager, code: str) -> None:
-    if code not in supported_languages():
+    if not await switch_language(callback, manager, code):
         return
-    await services_of(manager).users.set_language(callback.from_user.id, code)
-    get_i18n().current_locale = code
-    if len(manager.current_stack().intents) > 1:
-        await manager.done()  # the dialogue underneath is shown again, in the new language
-        return
-    # Nothing underneath: the picker becomes the confirmation, in the new language.
-    await callback.message.edit_text(_("✅ Language: {language}").format(language=language_name(code)))
-    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    # The dialogue underneath, if any, is shown again below the confirmation, in the new language.
+    underneath = len(manager.current_stack().intents) > 1
+    await manager.done(show_mode=ShowMode.SEND if underneath else ShowMode.NO_UPDATE)
 
 
 def language_dialog() -> Dialog:

@@ -55,7 +55,7 @@ async def _show_ticket(callback: CallbackQuery, _b: Button, manager: DialogManag
     registration = await services.registrations.get_active(callback.from_user.id)
     if registration is not None:
         await send_ticket(callback.bot, callback.message.chat.id, registration, services.event)
-        manager.show_mode = ShowMode.SEND
+        manager.show_mode = ShowMode.DELETE_AND_SEND  # the card moves below the ticket, not copied
 
 
 async def _withdraw(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:

@@ -12,6 +12,8 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 
 from bot.core.i18n import gettext as _
 from bot.kit.filters import PRIVATE_CHAT, Inline
+from bot.kit.menus import command_lines
+from bot.kit.resume import bring_back, offer_to_continue
 from bot.kit.services import Services
 from bot.registration.form_dialog import begin_registration
 from bot.runtime.errors import in_user_language
@@ -23,9 +25,12 @@ log = logging.getLogger(__name__)
 async def show_home(message: Message, manager: DialogManager, services: Services) -> None:
     """Where the user stands: their registration, the question they were at, or a new one."""
     if await services.registrations.get_active(message.chat.id) is not None:
-        await manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+        # The card moves to the bottom of the chat: its copy above is deleted.
+        await manager.start(
+            MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.DELETE_AND_SEND
+        )
     elif manager.has_context():
-        await manager.show(ShowMode.SEND)
+        await bring_back(manager)
     else:
         await begin_registration(message, manager)
 
@@ -56,9 +61,12 @@ async def show_registration(message: Message, dialog_manager: DialogManager, ser
     registered = await services.registrations.get_active(message.from_user.id) is not None
     if not registered and dialog_manager.has_context():
         await message.answer(_("You have not finished registering yet. Here is where you were:"))
-        await dialog_manager.show(ShowMode.SEND)
+        await bring_back(dialog_manager)
         return
-    await dialog_manager.start(MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+    # The card moves to the bottom of the chat: its copy above is deleted.
+    await dialog_manager.start(
+        MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.DELETE_AND_SEND
+    )
 
 
 async def pick_language(message: Message, dialog_manager: DialogManager) -> None:
@@ -66,17 +74,21 @@ async def pick_language(message: Message, dialog_manager: DialogManager) -> None
     await dialog_manager.start(LanguageSG.pick, show_mode=ShowMode.SEND)
 
 
-async def show_help(message: Message, dialog_manager: DialogManager) -> None:
-    """/help"""
-    await message.answer(help_text())
-    if dialog_manager.has_context():
-        await dialog_manager.show(ShowMode.SEND)
+async def show_help(
+    message: Message, dialog_manager: DialogManager, services: Services, is_staff: bool = False
+) -> None:
+    """/help: the delegate commands, then those of the person's staff role, if any."""
+    text = help_text()
+    tools = services.menus.tools_of(message.from_user.id, is_staff)
+    if tools:
+        text += "\n\n" + _("🛡 <b>Your staff commands</b>") + "\n" + command_lines(tools)
+    await message.answer(text)
+    await offer_to_continue(message, dialog_manager)
 
 
 async def answer_unknown_command(message: Message, dialog_manager: DialogManager) -> None:
     await message.answer(_("I do not know this command.") + "\n\n" + help_text())
-    if dialog_manager.has_context():
-        await dialog_manager.show(ShowMode.SEND)
+    await offer_to_continue(message, dialog_manager)
 
 
 async def show_home_after_stale_button(

@@ -51,11 +51,9 @@ async def card_text(
     registration: Registration, delegation: Delegation | None, services: Services, viewer_id: int
 ) -> str:
     checked_in_by = None
-    if registration.checked_in_by is not None:
-        names = await names_of(services, [registration.checked_in_by])
-        checked_in_by = staff_link(
-            registration.checked_in_by, names.get(registration.checked_in_by), viewer_id
-        )
+    if (staff_id := registration.checked_in_by) is not None:
+        names = await names_of(services, [staff_id])
+        checked_in_by = staff_link(staff_id, names[staff_id], viewer_id)
     return delegate_card(registration, delegation, services.event, current_language(), checked_in_by)
 
 

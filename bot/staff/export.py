@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable
+from contextlib import suppress
 from html import escape
 from pathlib import Path
 
 from aiogram import Router
 from aiogram.enums import ChatAction
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -67,9 +69,16 @@ async def export_chosen(callback: CallbackQuery, callback_data: ExportCB, servic
         await callback.answer()
         return
     await callback.answer()
-    await _export(
-        callback.message, callback.from_user.id, callback_data.format, callback_data.passports, services
-    )
+    question = callback.message
+    if await _export(
+        question, callback.from_user.id, callback_data.format, callback_data.passports, services
+    ):
+        # Answered: the question's buttons go with the file. Editing fails when they are gone
+        # already (a second press that waited its turn) or the question is too old to edit.
+        with suppress(TelegramBadRequest):
+            await callback.bot.edit_message_reply_markup(
+                chat_id=question.chat.id, message_id=question.message_id, reply_markup=None
+            )
 
 
 def _button(text: str, callback_data: CallbackData) -> InlineKeyboardButton:
@@ -78,15 +87,17 @@ def _button(text: str, callback_data: CallbackData) -> InlineKeyboardButton:
 
 async def _export(
     message: Message, actor_id: int, export_format: ExportFormat, passports: bool, services: Services
-) -> None:
+) -> bool:
+    """Sends the file; False when this person's export was already under way (nothing sent)."""
     under_way = services.exports.under_way
     if not under_way.begin(actor_id):
         await message.answer(_("Your export is being prepared: it will arrive in a moment."))
-        return
+        return False
     try:
         await _send_export(message, actor_id, export_format, passports, services)
     finally:
         under_way.end(actor_id)
+    return True
 
 
 async def _send_export(

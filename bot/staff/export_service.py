@@ -10,6 +10,7 @@ import csv
 import queue
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
@@ -183,7 +184,8 @@ class ExportService:
         """
         labels = self._labels(language, reveal_passport is not None)
         sheet_type = _XlsxSheet if export_format is ExportFormat.XLSX else _CsvSheet
-        sheet = sheet_type(path, labels.headers, labels.kinds)
+        title = sheet_title(localized(self.event.name, language)) or sheet_title(self.event.id)
+        sheet = sheet_type(path, labels.headers, labels.kinds, title)
         to_row = _RowMaker(labels, self.event.tz, reveal_passport)
         count = 0
         try:
@@ -303,7 +305,81 @@ class _RowMaker:
 # Characters XML 1.0 cannot hold: dropped from the text (tab, line feed and carriage return stay).
 _ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _DATE_FORMATS = {datetime: "yyyy-mm-dd h:mm:ss", date: "yyyy-mm-dd", time: "h:mm:ss"}
+# What each format shows at its widest ("2024-07-29 14:35:00"), in characters.
+_DATE_WIDTHS = {datetime: 19, date: 10, time: 8}
 _SECONDS_PER_DAY = 86_400
+# Column widths, in Excel's unit (the width of a digit). A column wider than the cap would push
+# the others off the screen: its longer cells are cut, and shown whole in the formula bar.
+MAX_COLUMN_WIDTH = 50
+_CELL_PADDING = 2
+_FILTER_BUTTON = 3  # the header's filter drop-down covers the end of its text
+
+# Excel refuses a sheet name longer than 31 characters (UTF-16 code units), with any of
+# []:*?/\ or starting or ending with an apostrophe.
+SHEET_TITLE_LIMIT = 31
+_SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(name: str) -> str:
+    """A spreadsheet's sheet named after `name`: forbidden characters made spaces, cut at a word
+    with an ellipsis when too long; empty when nothing is left."""
+    title = " ".join(_SHEET_TITLE_FORBIDDEN.sub(" ", _ILLEGAL_CHARACTERS.sub("", name)).split()).strip("'")
+    if _utf16_length(title) <= SHEET_TITLE_LIMIT:
+        return title
+    cut = title
+    while _utf16_length(cut) > SHEET_TITLE_LIMIT - 1:
+        cut = cut[:-1]
+    words = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return words.rstrip(" -–—,;.'") + "…"
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def display_width(text: str) -> int:
+    """Characters as a spreadsheet column counts them: wide East Asian characters take two, marks
+    that combine with the one before them none."""
+    if text.isascii():
+        return len(text)
+    return sum(
+        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        for char in text
+    )
+
+
+class _ColumnWidths:
+    """Each column's width fitted to its longest value, measured batch by batch as the rows are
+    written (the writer reads the widths once the last row is written)."""
+
+    def __init__(self, headers: list[str], kinds: list[type | None]):
+        self.widths: list[float] = [
+            min(MAX_COLUMN_WIDTH, max(display_width(header) + _FILTER_BUTTON, _DATE_WIDTHS.get(kind, 0)))
+            + _CELL_PADDING
+            for header, kind in zip(headers, kinds, strict=True)
+        ]
+        # The date and time columns have their format's width; the others hold text.
+        self._text_columns = [index for index, kind in enumerate(kinds) if kind is None]
+
+    def measure(self, rows: list[list[Any]]) -> None:
+        if not rows:
+            return
+        columns = list(zip(*rows, strict=True))
+        widths = self.widths
+        for index in self._text_columns:
+            width = widths[index] - _CELL_PADDING
+            if width >= MAX_COLUMN_WIDTH:
+                continue
+            texts = list(filter(None, columns[index]))
+            if not texts:
+                continue
+            # len() runs in C. A text is at most twice as wide as long: where some are not ASCII,
+            # only those that could be wider than the column are measured, character by character.
+            if "".join(texts).isascii():
+                longest = max(map(len, texts))
+            else:
+                longest = max((display_width(text) for text in texts if 2 * len(text) > width), default=0)
+            widths[index] = max(widths[index], min(longest, MAX_COLUMN_WIDTH) + _CELL_PADDING)
 
 
 class _Abandoned(Exception):
@@ -313,16 +389,30 @@ class _Abandoned(Exception):
 class _XlsxSheet:
     """rustpy-xlsxwriter writes the whole sheet in one call, from an iterator of records: it runs
     in a worker thread from the start, and the rows are handed over batch by batch (two at most
-    waiting, so memory stays flat whatever the size)."""
+    waiting, so memory stays flat whatever the size).
 
-    def __init__(self, path: Path, headers: list[str], kinds: list[type | None]):
+    The header row is bold and frozen, with a filter over every column. The writer's own autofit
+    measures only the first rows in its constant-memory mode: the widths are measured here, and
+    the writer reads its `column_widths` list after the last row (rustpy-xlsxwriter 0.8,
+    src/worksheet.rs), so the list is filled in while the rows stream."""
+
+    def __init__(self, path: Path, headers: list[str], kinds: list[type | None], title: str):
         self._keys = _distinct(headers)
         formats = [Format().set_num_format(_DATE_FORMATS[kind]) if kind else None for kind in kinds]
+        self._widths = _ColumnWidths(headers, kinds)
         self._batches: queue.Queue[list[list[Any]] | None] = queue.Queue(maxsize=2)
         self._abandoned = threading.Event()
         self._writer = asyncio.ensure_future(
             asyncio.to_thread(
-                write_worksheet, self._records(), str(path), sheet_name="Sheet", column_formats=formats
+                write_worksheet,
+                self._records(),
+                str(path),
+                sheet_name=title,
+                column_formats=formats,
+                column_widths=self._widths.widths,
+                header_format=Format().set_bold(),
+                freeze_row=1,
+                autofilter=True,
             )
         )
         self._writer.add_done_callback(_consume_error)
@@ -330,6 +420,7 @@ class _XlsxSheet:
     def _records(self) -> Iterator[dict[str, Any]]:
         keys, written = self._keys, False
         while (batch := self._next_batch()) is not None:
+            self._widths.measure(batch)
             for row in batch:
                 yield dict(zip(keys, map(_cell, row), strict=True))
                 written = True
@@ -397,7 +488,11 @@ def _consume_error(writer: asyncio.Future[None]) -> None:
 
 
 class _CsvSheet:
-    def __init__(self, path: Path, headers: list[str], _kinds: list[type | None]):
+    """A CSV file as spreadsheet programs open it: Excel, LibreOffice and Google Sheets all read
+    the formula `="…"` as the text in quotes, which keeps numbers written as text (phone and
+    passport numbers) from turning into numbers that lose their "+" or leading zeros."""
+
+    def __init__(self, path: Path, headers: list[str], _kinds: list[type | None], _title: str):
         # UTF-8 with a byte order mark: Excel then reads accents and scripts correctly.
         self.file = path.open("w", newline="", encoding="utf-8-sig")
         self.writer = csv.writer(self.file)
@@ -417,7 +512,10 @@ class _CsvSheet:
         if value is None:
             return ""
         text = value.isoformat(sep=" ") if isinstance(value, datetime) else str(value)
-        if text.startswith(_FORMULA_START) and not _PHONE.match(text):
+        if _NUMBER_AS_TEXT.fullmatch(text):
+            # Digits alone in the quotes: the only formula the export writes, a text literal.
+            return f'="{text}"'
+        if text.startswith(_FORMULA_START):
             return "'" + text
         return text
 
@@ -429,5 +527,6 @@ class _CsvSheet:
         self.file.close()
 
 
-# E.164 phone numbers are checked when typed: "+63…" is shown as it is.
-_PHONE = re.compile(r"^\+\d{6,15}$")
+# A text a spreadsheet would read as a number: phone numbers (E.164, checked when typed), passport
+# numbers of digits.
+_NUMBER_AS_TEXT = re.compile(r"\+?\d+")

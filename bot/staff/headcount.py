@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import datetime
 
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, Message
 
+from bot.core.event import Event
 from bot.core.i18n import DEFAULT_LANGUAGE, get_i18n
-from bot.core.i18n import gettext as _
 from bot.kit.charts import Panel, bar_charts_png, can_draw, panel_texts
 from bot.kit.filters import PRIVATE_CHAT
 from bot.kit.services import Services
 from bot.kit.widgets import current_language
-from bot.staff.views import CHART_TITLE, headcount_panels, headcount_sections, pack
+from bot.staff.headcount_service import Headcount
+from bot.staff.views import chart_titles, headcount_panels, headcount_sections, pack
 
 # One matplotlib drawing at a time in the process, whichever dispatcher asks: matplotlib keeps
 # process-wide state and is not meant to draw from several threads at once.
@@ -26,19 +28,26 @@ async def show_headcount(message: Message, services: Services) -> None:
     await services.staff.audit(message.from_user.id, "headcount")
     counts = await services.headcounts.count()
     event, language = services.event, current_language()
-    for text in pack(headcount_sections(counts, event, language, services.clock.now())):
+    now = services.clock.now()
+    for text in pack(headcount_sections(counts, event, language, now)):
         await message.answer(text)
-    title, panels = _(CHART_TITLE), headcount_panels(counts, event, language)
-    if not can_draw(panel_texts(title, panels)):
+    chart = _chart(counts, event, language, now)
+    if not can_draw(panel_texts(*chart)):
         with get_i18n().use_locale(DEFAULT_LANGUAGE):
-            title, panels = _(CHART_TITLE), headcount_panels(counts, event, DEFAULT_LANGUAGE)
-    png = await asyncio.to_thread(_draw, title, panels)
+            chart = _chart(counts, event, DEFAULT_LANGUAGE, now)
+    png = await asyncio.to_thread(_draw, *chart)
     await message.answer_photo(BufferedInputFile(png, filename="headcount.png"))
 
 
-def _draw(title: str, panels: list[Panel]) -> bytes:
+def _chart(counts: Headcount, event: Event, language: str, now: datetime) -> tuple[str, list[Panel], str]:
+    """The chart's title, panels and subtitle, in `language`."""
+    title, subtitle = chart_titles(event, language, now)
+    return title, headcount_panels(counts, event, language), subtitle
+
+
+def _draw(title: str, panels: list[Panel], subtitle: str) -> bytes:
     with _DRAWING:
-        return bar_charts_png(title, panels)
+        return bar_charts_png(title, panels, subtitle)
 
 
 def headcount_router() -> Router:

@@ -1,8 +1,9 @@
 """/staff (admins): who is staff, grant the role, revoke it; the command and its dialogue.
 
 A new staff member is picked with Telegram's own user picker (a reply-keyboard button), by
-forwarding a message they wrote, or by typing their user id. They must have started the bot: the
-grant is made only once the bot could write to them (that message tells them what they can do).
+forwarding a message they wrote, or by typing their user id. The bot tells them what they can now
+do; Telegram lets it write only to people who have opened it, so for anyone else the admin is
+told that the role is granted but the person was not told, and must open the bot first.
 """
 
 from __future__ import annotations
@@ -65,12 +66,17 @@ class RequestUser(Keyboard):
 
 
 async def names_of(services: Services, user_ids: list[int]) -> dict[int, str]:
-    """Staff members known by their registration (staff are few: one lookup each)."""
+    """What to call each person: the name on their registration, else who they are to the bot
+    (the bot keeps no other name). Staff are few: one lookup each."""
     names = {}
     for user_id in user_ids:
         registration = await services.registrations.get_active(user_id)
         if registration is not None and registration.full_name:
             names[user_id] = registration.full_name
+        elif await services.users.has_used_bot(user_id):
+            names[user_id] = _("someone with no registration (id {id})").format(id=user_id)
+        else:
+            names[user_id] = _("someone who has not opened the bot yet (id {id})").format(id=user_id)
     return names
 
 
@@ -82,9 +88,10 @@ async def _list_getter(event_from_user: User, services: Services, **_kw) -> dict
     names = await names_of(services, everyone)
     granted = [user_id for user_id in everyone if not staff.is_admin(user_id)]
     return {
-        "admins": ", ".join(staff_link(u, names.get(u), viewer) for u in sorted(staff.admin_ids)),
-        "staff": ", ".join(staff_link(u, names.get(u), viewer) for u in granted) or _("nobody yet"),
-        "granted": [(str(u), "✖️ " + (names.get(u) or f"#{u}")[:40]) for u in granted],
+        "admins": ", ".join(staff_link(u, names[u], viewer) for u in sorted(staff.admin_ids)),
+        "staff": ", ".join(staff_link(u, names[u], viewer) for u in granted) or _("nobody yet"),
+        # Long enough for "someone who has not opened the bot yet (id …)" to keep its id.
+        "granted": [(str(u), "✖️ " + names[u][:64]) for u in granted],
     }
 
 
@@ -99,7 +106,7 @@ async def _revoke_getter(
 ) -> dict:
     user_id = dialog_manager.dialog_data.get("revoke", 0)
     names = await names_of(services, [user_id])
-    return {"who": staff_link(user_id, names.get(user_id), event_from_user.id)}
+    return {"who": staff_link(user_id, names[user_id], event_from_user.id)}
 
 
 async def _revoke(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -114,6 +121,8 @@ async def _revoke(callback: CallbackQuery, _b: Button, manager: DialogManager) -
 
 async def _notify(bot: Bot, services: Services, user_id: int, msgid: str) -> bool:
     """Tell a user in their own language; False when the bot cannot write to them."""
+    if not await services.users.has_used_bot(user_id):
+        return False  # Telegram would refuse ("chat not found"): they never opened the bot
     language = await services.users.language(user_id) or current_language()
     with get_i18n().use_locale(language):
         text = _(msgid).format(
@@ -129,32 +138,32 @@ async def _notify(bot: Bot, services: Services, user_id: int, msgid: str) -> boo
 
 
 async def _grant(message: Message, manager: DialogManager, user_id: int, name: str | None) -> None:
+    """`name`: as the picker or the forwarded message gave it, if they did."""
     services = services_of(manager)
     staff = services.staff
-    who = staff_link(user_id, name, message.from_user.id)
     if user_id == message.bot.id:
         await message.answer(_("That is me, the bot. Please pick a person."))
         manager.show_mode = ShowMode.SEND
         return
+    who = staff_link(user_id, name or (await names_of(services, [user_id]))[user_id], message.from_user.id)
     if await staff.is_staff(user_id):
         await answer_taking_keyboard_away(message, manager, _("{who} is already staff.").format(who=who))
         await manager.switch_to(StaffSG.list)
         return
+    await staff.grant(message.from_user.id, user_id)
+    await services.menus.refresh(message.bot, user_id)
     welcome = N_(
         "🛡 You are now part of the staff for {event}. Your staff commands are in the menu: {commands}"
     )
-    if not await _notify(message.bot, services, user_id, welcome):
-        await message.answer(
-            _(
-                "I cannot write to {who}: they have not started this bot yet (or blocked it). Ask them to "
-                "open the bot and press Start, then try again."
-            ).format(who=who)
+    if await _notify(message.bot, services, user_id, welcome):
+        done = _("✅ {who} is now staff. I have told them.")
+    else:
+        done = _(
+            "✅ {who} is now staff, but they have not been told: they have not opened this bot yet (or "
+            "they blocked it), so I cannot write to them. Ask them to open the bot and press Start; their "
+            "staff commands appear in the menu once they have chosen their language."
         )
-        manager.show_mode = ShowMode.SEND
-        return
-    await staff.grant(message.from_user.id, user_id)
-    await services.menus.refresh(message.bot, user_id)
-    await answer_taking_keyboard_away(message, manager, _("✅ {who} is now staff.").format(who=who))
+    await answer_taking_keyboard_away(message, manager, done.format(who=who))
     await manager.switch_to(StaffSG.list)
 
 
@@ -223,7 +232,8 @@ def staff_dialog() -> Dialog:
             Window(
                 T(
                     N_(
-                        "🛡 <b>Staff</b>\n\nOrganisers with full rights (ADMIN_IDS): {admins}\nStaff: {staff}\n\n"
+                        "🛡 <b>Staff</b>\n\nOrganisers with full rights (set by whoever runs the bot): {admins}\n"
+                        "Staff: {staff}\n\n"
                         "Staff see headcounts, find delegates, export, check in and invite delegations. "
                         "Tap ✖️ to revoke someone's role."
                     )
@@ -239,7 +249,8 @@ def staff_dialog() -> Dialog:
                 T(
                     N_(
                         "Who should become staff? Press the button below to pick them from your chats, forward "
-                        "me a message they wrote, or type their Telegram user id. They must have started this bot."
+                        "me a message they wrote, or type their Telegram user id. I will tell them, if they "
+                        "have opened this bot."
                     )
                 ),
                 RequestUser(T(N_("👤 Pick a person")), PICK_REQUEST_ID),

@@ -8,10 +8,17 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from html import escape
 
-from babel.dates import format_skeleton
-
 from bot.core.event import Event, localized
-from bot.core.i18n import N_, babel_locale, country_name, fmt_time, language_name, ngettext
+from bot.core.i18n import (
+    N_,
+    country_name,
+    fmt_date,
+    fmt_datetime,
+    fmt_time,
+    in_zone,
+    language_name,
+    ngettext,
+)
 from bot.core.i18n import gettext as _
 from bot.core.labels import GENDERS, SEPARATOR, STATUS_ORDER, STATUSES, flag, label
 from bot.core.models import Delegation, Registration
@@ -25,18 +32,17 @@ TOP = 12  # longest lists (countries, delegations) show this many, then "N more"
 
 
 def day_label(day: date, language: str) -> str:
-    return format_skeleton("MMMEd", day, locale=babel_locale(language))
+    return fmt_date(day, language, "MMMEd")
 
 
 def moment_label(moment: datetime, event: Event, language: str) -> str:
-    local = moment.astimezone(event.tz)
-    locale = babel_locale(language)
-    return f"{format_skeleton('MMMd', local, locale=locale)}, {format_skeleton('Hm', local, locale=locale)}"
+    """A moment in the event's time zone (the zone is said where the message starts)."""
+    return fmt_datetime(moment, language, event.tz, "MMMd")
 
 
-def staff_link(user_id: int, name: str | None, viewer_id: int) -> str:
-    """A staff member as a tappable mention (their profile opens in Telegram)."""
-    label = _("you") if user_id == viewer_id else escape(name) if name else f"#{user_id}"
+def staff_link(user_id: int, name: str, viewer_id: int) -> str:
+    """A person as a tappable mention (their profile opens in Telegram): "you" for the reader."""
+    label = _("you") if user_id == viewer_id else escape(name)
     return f'<a href="tg://user?id={user_id}">{label}</a>'
 
 
@@ -67,18 +73,11 @@ def delegate_card(
     lines.append(f"✉️ {escape(r.email or '')}{SEPARATOR}📞 {escape(r.phone or '')}")
     lines.append("🍽 " + _dietary(r, event, language))
     lines.append("♿ " + (escape(r.accessibility) if r.accessibility else _("no accessibility needs")))
-    if r.hotel_needed:
-        stay = [day_label(day, language) if day else "?" for day in (r.arrival_date, r.departure_date)]
-        lines.append("🏨 " + _("Hotel: yes") + f" ({' → '.join(stay)})")
-    else:
-        lines.append("🏨 " + _("Hotel: no"))
+    lines.append("🏨 " + _hotel(r, language))
     if r.arrival_date:
-        arrival = [day_label(r.arrival_date, language)]
-        if r.arrival_time:
-            arrival.append(r.arrival_time.strftime("%H:%M"))
-        if r.arrival_flight:
-            arrival.append(escape(r.arrival_flight))
-        lines.append("🛬 " + " ".join(arrival))
+        lines.append("🛬 " + _travel(r.arrival_date, r.arrival_time, r.arrival_flight, language))
+    if r.departure_date:
+        lines.append("🛫 " + _travel(r.departure_date, r.departure_time, r.departure_flight, language))
     if r.visa_needed:
         lines.append("🛂 " + _("Visa letter requested"))
     if r.checked_in_at is not None:
@@ -89,6 +88,31 @@ def delegate_card(
             )
         )
     return "\n".join(lines)
+
+
+def _hotel(registration: Registration, language: str) -> str:
+    """The nights booked: from the arrival day to the departure day."""
+    arrival, departure = registration.arrival_date, registration.departure_date
+    if not registration.hotel_needed:
+        return _("Hotel: no")
+    if arrival is None or departure is None:
+        return _("Hotel: yes, dates not given yet")
+    nights = (departure - arrival).days
+    return ngettext(
+        "Hotel: {arrival} → {departure} ({count} night)",
+        "Hotel: {arrival} → {departure} ({count} nights)",
+        nights,
+    ).format(arrival=day_label(arrival, language), departure=day_label(departure, language), count=nights)
+
+
+def _travel(day: date, at: time | None, flight: str | None, language: str) -> str:
+    """An arrival or a departure: the day, the time (event-local), the flight."""
+    parts = [day_label(day, language)]
+    if at is not None:
+        parts.append(fmt_time(at, language))
+    if flight:
+        parts.append(escape(flight))
+    return " ".join(parts)
 
 
 def _dietary(registration: Registration, event: Event, language: str) -> str:
@@ -173,7 +197,9 @@ def headcount_sections(headcount: Headcount, event: Event, language: str, now: d
             "without dates yet (counted from the day before to the day after the event): {count}"
         ).format(count=h.hotel_dates_unknown)
     return [
-        _("📊 <b>Headcount</b>, {when}").format(when=moment_label(now, event, language)),
+        _("📊 <b>Headcount</b>, {when}").format(
+            when=in_zone(moment_label(now, event, language), event.tz, language)
+        ),
         _section(
             _("Registrations"),
             _counts(statuses)
@@ -254,7 +280,15 @@ def headcount_panels(headcount: Headcount, event: Event, language: str) -> list[
                 for day in sorted({d for d, _h, _n in h.pickups})
             ],
         ),
+        Panel(_("Hotel nights"), [(day_label(day, language), guests) for day, guests in h.hotel_nights]),
     ]
 
 
-CHART_TITLE = N_("Headcount")
+CHART_SUBTITLE = N_("Headcount, {when}")
+
+
+def chart_titles(event: Event, language: str, now: datetime) -> tuple[str, str]:
+    """The chart's title, the event's name, and its subtitle: when the count was made, in the
+    event's time zone (a chart is forwarded and kept: it says which event and when)."""
+    when = in_zone(moment_label(now, event, language), event.tz, language)
+    return localized(event.name, language), _(CHART_SUBTITLE).format(when=when)

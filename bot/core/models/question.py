@@ -14,6 +14,7 @@ class QuestionStatus(StrEnum):
     UNSENT = "unsent"
     # Posted in the organisers' chat, waiting for a reply.
     OPEN = "open"
+    # An organiser's answer was relayed (answered_by, answered_at).
     ANSWERED = "answered"
 
 
@@ -41,6 +42,11 @@ class Question(SQLModel, table=True):
     # The post in the organisers' chat that organisers reply to.
     organiser_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     organiser_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # The latest answer relayed to the delegate: which organiser (their id, and their name as the
+    # organisers' chat shows it on the post) and when.
+    answered_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    answered_by_name: str | None = Field(default=None, max_length=128)
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class QuestionReply(SQLModel, table=True):
