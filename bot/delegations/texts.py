@@ -9,17 +9,24 @@ from __future__ import annotations
 from html import escape
 
 from bot.core.event import Event, GenderBalancePolicy
-from bot.core.i18n import N_, country_name, ngettext
+from bot.core.i18n import N_, country_name, fmt_number, get_i18n, ngettext
 from bot.core.i18n import gettext as _
 from bot.core.labels import GENDERS, SEPARATOR, STATUSES, flag, label
 from bot.core.models import Delegation
 from bot.delegations.service import Balance, Roster
 
 
+def _number(count: int) -> str:
+    return fmt_number(count, get_i18n().current_locale)
+
+
 def balance_text(balance: Balance) -> str:
-    parts = [_("Women: {count}").format(count=balance.women), _("Men: {count}").format(count=balance.men)]
+    parts = [
+        _("Women: {count}").format(count=_number(balance.women)),
+        _("Men: {count}").format(count=_number(balance.men)),
+    ]
     if balance.others:
-        parts.append(_("Other or not said: {count}").format(count=balance.others))
+        parts.append(_("Other or not said: {count}").format(count=_number(balance.others)))
     mark = "✅" if balance.balanced else "⚠️"
     return f"{mark} " + SEPARATOR.join(parts)
 
@@ -31,8 +38,8 @@ def delegation_name(delegation: Delegation, language: str) -> str:
 
 def size_text(size: int, max_size: int | None) -> str:
     if max_size is None:
-        return _("Members: {size}").format(size=size)
-    return _("Members: {size} of {max_size}").format(size=size, max_size=max_size)
+        return _("Members: {size}").format(size=_number(size))
+    return _("Members: {size} of {max_size}").format(size=_number(size), max_size=_number(max_size))
 
 
 BALANCE_ADVICE = {
@@ -69,7 +76,7 @@ def roster_text(roster: Roster, event: Event, language: str, limit: int = 60) ->
     if roster.size > limit:
         lines.append(
             ngettext("{count} more: see /export", "{count} more: see /export", roster.size - limit).format(
-                count=roster.size - limit
+                count=_number(roster.size - limit)
             )
         )
     if not roster.members:

@@ -14,7 +14,7 @@ from aiogram_dialog import DialogManager, ShowMode
 
 from bot.core.crypto import mask
 from bot.core.event import Event, localized
-from bot.core.i18n import fmt_date, language_name, ngettext
+from bot.core.i18n import fmt_date, fmt_number, language_name, ngettext
 from bot.core.i18n import gettext as _
 from bot.core.labels import STATUSES_FOR_DELEGATES
 from bot.core.summary import render_answers
@@ -94,10 +94,14 @@ def personal_data_text(data: dict[str, Any], event: Event) -> str:
                     "A registration in progress: {count} answer given so far.",
                     "A registration in progress: {count} answers given so far.",
                     len(answers),
-                ).format(count=len(answers))
+                ).format(count=fmt_number(len(answers), current_language()))
             )
     if data["questions"]:
-        parts.append(_("Questions you asked in this chat: {count}.").format(count=len(data["questions"])))
+        parts.append(
+            _("Questions you asked in this chat: {count}.").format(
+                count=fmt_number(len(data["questions"]), current_language())
+            )
+        )
     if data["messages_from_organisers"]:
         parts.append(
             _("Messages from the organisers sent to you: {count}.").format(

@@ -7,7 +7,7 @@ from html import escape
 from aiogram.types import User
 
 from bot.core import event_texts
-from bot.core.i18n import DEFAULT_LANGUAGE, country_name, language_name, ngettext
+from bot.core.i18n import DEFAULT_LANGUAGE, country_name, fmt_number, get_i18n, language_name, ngettext
 from bot.core.i18n import gettext as _
 from bot.core.models import Question
 from bot.kit.services import Services
@@ -57,7 +57,9 @@ async def open_questions_text(
     """The oldest open questions (sent to the organisers, not answered yet), and how to answer."""
     if not found:
         return _("📭 No open questions: every question passed on to the organisers has an answer.")
-    lines = [_("📬 <b>Open questions</b>: {count}").format(count=total)]
+    lines = [
+        _("📬 <b>Open questions</b>: {count}").format(count=fmt_number(total, get_i18n().current_locale))
+    ]
     for question in found:
         who = await who_asked(question, services, None)
         lines.append(f"\n<b>#{question.id}</b> · {who}\n{quote(question.text)}")

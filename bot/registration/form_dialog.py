@@ -31,6 +31,7 @@ from bot.core.i18n import (
     collation_key,
     country_name,
     fmt_date,
+    fmt_number,
     search_countries,
 )
 from bot.core.i18n import gettext as _
@@ -590,8 +591,9 @@ def _place(manager: DialogManager) -> str:
         if step == state
         or not (_skipped(step, answers) or (key in prefilled and not _missing(step, key, answers)))
     ]
+    language = current_language()
     return _("your registration, question {number} of {count}").format(
-        number=asked.index(state) + 1, count=len(asked)
+        number=fmt_number(asked.index(state) + 1, language), count=fmt_number(len(asked), language)
     )
 
 

@@ -9,6 +9,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.core.i18n import fmt_number, get_i18n
 from bot.core.i18n import gettext as _
 from bot.core.labels import STATUSES, flag, label
 from bot.kit.filters import PRIVATE_CHAT
@@ -30,7 +31,7 @@ async def find_delegates(message: Message, command: CommandObject, services: Ser
         await message.answer(_("Nobody found for “{query}”.").format(query=escape(query[:QUERY_MAX])))
         return
     keyboard = InlineKeyboardBuilder()
-    lines = [_("🔎 Found: {count}").format(count=result.total)]
+    lines = [_("🔎 Found: {count}").format(count=fmt_number(result.total, get_i18n().current_locale))]
     for number, found in enumerate(result.found, start=1):
         lines.append(
             f"{number}. <b>{escape(found.full_name)}</b> · <code>{found.code}</code> · "

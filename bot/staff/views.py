@@ -14,7 +14,9 @@ from bot.core.i18n import (
     country_name,
     fmt_date,
     fmt_datetime,
+    fmt_number,
     fmt_time,
+    get_i18n,
     in_zone,
     language_name,
     ngettext,
@@ -102,7 +104,11 @@ def _hotel(registration: Registration, language: str) -> str:
         "Hotel: {arrival} → {departure} ({count} night)",
         "Hotel: {arrival} → {departure} ({count} nights)",
         nights,
-    ).format(arrival=day_label(arrival, language), departure=day_label(departure, language), count=nights)
+    ).format(
+        arrival=day_label(arrival, language),
+        departure=day_label(departure, language),
+        count=fmt_number(nights, language),
+    )
 
 
 def _travel(day: date, at: time | None, flight: str | None, language: str) -> str:
@@ -126,14 +132,18 @@ def _dietary(registration: Registration, event: Event, language: str) -> str:
 # --- headcount --------------------------------------------------------------------------------
 
 
+def _number(count: int) -> str:
+    return fmt_number(count, get_i18n().current_locale)
+
+
 def _counts(items: list[tuple[str, int]], limit: int | None = None) -> str:
     """`label count · label count`, labels escaped (they are plain text: chart labels too)."""
     shown = items[:limit] if limit else items
-    text = SEPARATOR.join(f"{escape(label)} <b>{count}</b>" for label, count in shown)
+    text = SEPARATOR.join(f"{escape(label)} <b>{_number(count)}</b>" for label, count in shown)
     hidden = items[len(shown) :]
     if hidden:
         text += SEPARATOR + ngettext("{count} more: {people}", "{count} more: {people}", len(hidden)).format(
-            count=len(hidden), people=sum(count for _label, count in hidden)
+            count=_number(len(hidden)), people=_number(sum(count for _label, count in hidden))
         )
     return text or "–"
 
@@ -163,10 +173,10 @@ def _transfers(rows: list[tuple[date, int, int]], language: str) -> str:
     days: dict[date, list[str]] = {}
     for day, hour, count in rows:
         at = _("time not known") if hour < 0 else fmt_time(time(hour, 0), language)
-        days.setdefault(day, []).append(f"{at} <b>{count}</b>")
+        days.setdefault(day, []).append(f"{at} <b>{_number(count)}</b>")
     return (
         "\n".join(
-            f"{day_label(day, language)} ({sum(c for d, _h, c in rows if d == day)}): "
+            f"{day_label(day, language)} ({_number(sum(c for d, _h, c in rows if d == day))}): "
             + SEPARATOR.join(hours)
             for day, hours in days.items()
         )
@@ -180,7 +190,7 @@ def headcount_sections(headcount: Headcount, event: Event, language: str, now: d
     statuses += [
         (label(STATUSES, s), count) for s, count in sorted(h.statuses.items()) if s not in STATUS_ORDER
     ]
-    share = f" ({round(100 * h.checked_in / h.active)}%)" if h.active else ""
+    share = f" ({_number(round(100 * h.checked_in / h.active))}%)" if h.active else ""
     delegations = [
         (f"{flag(country)} {party}" if party is not None else _("no delegation"), count)
         for party, country, count in h.delegations
@@ -189,13 +199,13 @@ def headcount_sections(headcount: Headcount, event: Event, language: str, now: d
     dietary = [(diets.get(option, option), count) for option, count in h.dietary]
     if h.dietary_notes:
         dietary.append((_("other needs typed"), h.dietary_notes))
-    hotel = _("Guests: {guests}").format(guests=h.hotel_guests)
+    hotel = _("Guests: {guests}").format(guests=_number(h.hotel_guests))
     if h.hotel_nights:
         hotel += "\n" + _counts([(day_label(day, language), n) for day, n in h.hotel_nights])
     if h.hotel_dates_unknown:
         hotel += "\n" + _(
             "without dates yet (counted from the day before to the day after the event): {count}"
-        ).format(count=h.hotel_dates_unknown)
+        ).format(count=_number(h.hotel_dates_unknown))
     return [
         _("📊 <b>Headcount</b>, {when}").format(
             when=in_zone(moment_label(now, event, language), event.tz, language)
@@ -205,16 +215,17 @@ def headcount_sections(headcount: Headcount, event: Event, language: str, now: d
             _counts(statuses)
             + "\n"
             + _("🎫 Checked in: <b>{checked_in}</b> of {active}{share}").format(
-                checked_in=h.checked_in, active=h.active, share=share
+                checked_in=_number(h.checked_in), active=_number(h.active), share=share
             ),
         ),
         _section(_("Gender"), _counts(gender_items(h))),
         _section(
-            _("Countries ({count})").format(count=len(h.countries)), _counts(country_items(h, language), TOP)
+            _("Countries ({count})").format(count=_number(len(h.countries))),
+            _counts(country_items(h, language), TOP),
         ),
         _section(
             _("Delegations ({count})").format(
-                count=sum(1 for party, _c, _n in h.delegations if party is not None)
+                count=_number(sum(1 for party, _c, _n in h.delegations if party is not None))
             ),
             _counts(delegations, TOP),
         ),
@@ -225,9 +236,9 @@ def headcount_sections(headcount: Headcount, event: Event, language: str, now: d
         _section("🛫 " + _("Airport drop-offs"), _transfers(h.dropoffs, language)),
         "\n".join(
             [
-                "🛂 " + _("Visa letters: <b>{count}</b>").format(count=h.visa_letters),
+                "🛂 " + _("Visa letters: <b>{count}</b>").format(count=_number(h.visa_letters)),
                 "🍽 " + _("Dietary needs: {needs}").format(needs=_counts(dietary)),
-                "♿ " + _("Accessibility needs: <b>{count}</b>").format(count=h.accessibility),
+                "♿ " + _("Accessibility needs: <b>{count}</b>").format(count=_number(h.accessibility)),
             ]
         ),
     ]

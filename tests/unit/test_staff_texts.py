@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
-from bot.core.i18n import fmt_datetime, fmt_time, in_zone
+from bot.core.i18n import fmt_datetime, fmt_time, get_i18n, in_zone
 from bot.core.i18n_check import KEYWORDS
 from bot.core.models import Registration, RegistrationStatus
 from bot.core.settings import PROJECT_ROOT, Settings
@@ -121,3 +121,29 @@ def test_no_message_people_read_names_a_setting():
     assert "ADMIN_IDS" in SETTING_NAMES and len(msgids) > 100, "the scan sees the settings and the messages"
     named = {msgid: _named_settings(msgid) for msgid in msgids}
     assert {msgid: names for msgid, names in named.items() if names} == {}
+
+
+@pytest.mark.parametrize("language", ["my", "ne", "bn"])
+def test_a_headcount_writes_every_number_in_the_digits_of_its_language(event, language):
+    """Counts, dates and times alike: Burmese, Nepali and Bengali have digits of their own (CLDR),
+    and one message never mixes them with Latin ones."""
+    counts = Headcount(
+        statuses={"registered": 12, "pending": 3},
+        active=15,
+        checked_in=4,
+        genders=[("woman", 8), ("man", 7)],
+        countries=[
+            (code, 1)
+            for code in ("PH", "ID", "MY", "TH", "VN", "KH", "MM", "MN", "NP", "IN", "BD", "PK", "JP")
+        ],
+        hotel_guests=10,
+        hotel_nights=[(date(2024, 7, 29), 10), (date(2024, 7, 30), 12)],
+        hotel_dates_unknown=2,
+        pickups=[(date(2024, 7, 29), 14, 3)],
+        visa_letters=5,
+        accessibility=1,
+    )
+    with get_i18n().use_locale(language):
+        text = "\n".join(headcount_sections(counts, event, language, NOW))
+    visible = re.sub(r"<[^>]*>", "", text)
+    assert not re.findall(r"[0-9]+", visible), visible
