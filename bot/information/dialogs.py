@@ -38,9 +38,9 @@ T_NEXT = N_("⏭ <b>Next</b>: {session}")
 
 
 async def _close(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    """Close every browsing dialogue and its message. The dialogue underneath is not sent again
-    (a registration card would come back in full): its window above gets its buttons back, or the
-    continue line offers it (bot/kit/resume.py)."""
+    """Close every browsing dialogue and its message. The dialogue underneath is not copied: its
+    window above gets its buttons back, a short one (a question) comes down, and a long one (a
+    registration card) is offered by the continue line (bot/kit/resume.py)."""
     while manager.has_context() and manager.current_context().state.group in _BROWSING:
         await manager.done(show_mode=ShowMode.NO_UPDATE)
     try:

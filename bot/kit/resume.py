@@ -72,11 +72,15 @@ async def offer_to_continue(message: Message, manager: DialogManager) -> None:
 async def show_again(message: Message, manager: DialogManager) -> None:
     """After a wrong answer: the same question again below the explanation when its window is short;
     a long window (a registration card) is not copied, the continue line is offered instead."""
-    rendered = await manager.dialog().render(manager)
-    if len((rendered.text or "").splitlines()) > LONG_WINDOW_LINES:
+    if await _is_long(manager):
         await offer_to_continue(message, manager)
     else:
         manager.show_mode = ShowMode.SEND
+
+
+async def _is_long(manager: DialogManager) -> bool:
+    rendered = await manager.dialog().render(manager)
+    return len((rendered.text or "").splitlines()) > LONG_WINDOW_LINES
 
 
 async def bring_back(manager: DialogManager) -> None:
@@ -104,7 +108,16 @@ async def uncover_window(closed: Message, manager: DialogManager) -> None:
         ):
             manager.show_mode = ShowMode.NO_UPDATE
             return
-    await offer_to_continue(closed, manager)
+    if await _is_long(manager):
+        await offer_to_continue(closed, manager)
+        return
+    # Its copy above goes, and it is sent below. The dialogue closed above left NO_UPDATE, which
+    # `show` would obey: shown once, here.
+    await _delete(manager, window)
+    await _delete_line(manager)
+    manager.show_mode = ShowMode.SEND
+    await manager.show()
+    manager.show_mode = ShowMode.NO_UPDATE
 
 
 async def _just_above(closed: Message, window: int, manager: DialogManager) -> bool:

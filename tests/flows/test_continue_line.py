@@ -69,9 +69,7 @@ async def test_asides_in_a_registration_leave_no_long_message_twice(app, engine)
     assert long_copies(chat) == {}
     # One live line, for the FAQ (open last): offering a new line deleted the previous ones.
     assert continue_lines(chat) == ["↩ Continue: frequently asked questions"]
-    await tap_above(chat, "close")
-    assert continue_lines(chat) == ["↩ Continue: your registration, question 4 of 16"]
-    await chat.press("↩ Continue")
+    await tap_above(chat, "close")  # the question is short: it comes down, no line to tap
     assert continue_lines(chat) == []
     assert GENDER in chat.last_text and "g:woman" in widgets_of(chat.last)
     assert len(holding(chat, GENDER)) == 1, "the window came down: its copy above is deleted"
@@ -115,7 +113,6 @@ async def test_one_session_sends_each_long_window_once(app, engine):
     await register(chat, until=S.gender)
     await asides()
     await tap_above(chat, "close")
-    await chat.press("↩ Continue")
     await register(chat, since=S.gender)
     await chat.send("/me")
     await asides()
@@ -148,6 +145,22 @@ async def test_close_gives_the_window_just_above_its_buttons_back(app):
     await tap_above(chat, "close")
     assert holding(chat, "Frequently asked questions") == [], "Close deletes the FAQ"
     assert continue_lines(chat) == [], "the window is just above: no line needed"
+    assert chat.last.message_id == question.message_id and "g:woman" in widgets_of(question)
+    await chat.tap("g:woman")
+    assert "Which country" in chat.last_text
+
+
+async def test_close_brings_a_short_question_down_once_the_way_is_clear(app):
+    """Closed after other messages came below it: the question (short) comes down, its copy above
+    goes, and no continue line is left to tap."""
+    chat = app.chat()
+    await register(chat, until=S.gender)
+    await chat.send("/programme")
+    await chat.send("where is the hotel?")  # an answer below the programme: not just above any more
+    await tap_above(chat, "close")
+    assert holding(chat, "Programme") == [], "Close deletes the programme"
+    assert continue_lines(chat) == []
+    [question] = holding(chat, GENDER)
     assert chat.last.message_id == question.message_id and "g:woman" in widgets_of(question)
     await chat.tap("g:woman")
     assert "Which country" in chat.last_text
