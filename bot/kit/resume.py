@@ -111,8 +111,18 @@ async def uncover_window(closed: Message, manager: DialogManager) -> None:
     if await _is_long(manager):
         await offer_to_continue(closed, manager)
         return
-    # Its copy above goes, and it is sent below. The dialogue closed above left NO_UPDATE, which
-    # `show` would obey: shown once, here.
+    await _move_down(manager, window)
+
+
+async def move_window_down(manager: DialogManager) -> None:
+    """Once the dialogue sent over the open one is done: the open one's window comes below, its
+    copy above (`remember_window`) deleted. For a window that must be drawn again (in the language
+    just chosen), whatever its length."""
+    await _move_down(manager, manager.current_context().widget_data.pop(_WINDOW_KEY, None))
+
+
+async def _move_down(manager: DialogManager, window: int | None) -> None:
+    # The dialogue closed above left NO_UPDATE, which `show` would obey: shown once, here.
     await _delete(manager, window)
     await _delete_line(manager)
     manager.show_mode = ShowMode.SEND

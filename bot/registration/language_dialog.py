@@ -8,6 +8,7 @@ from aiogram_dialog.widgets.kbd import Select
 
 from bot.core.i18n import N_, get_i18n, language_name, supported_languages
 from bot.core.i18n import gettext as _
+from bot.kit.resume import move_window_down
 from bot.kit.services import services_of
 from bot.kit.widgets import UNEXPECTED_INPUT, T, choices, language_choices
 from bot.states import LanguageSG
@@ -37,9 +38,12 @@ async def _getter(**_kw) -> dict:
 async def _on_pick(callback: CallbackQuery, _w: Select, manager: DialogManager, code: str) -> None:
     if not await switch_language(callback, manager, code):
         return
-    # The dialogue underneath, if any, is shown again below the confirmation, in the new language.
+    # The dialogue underneath, if any, comes below the confirmation in the new language; its copy
+    # in the old language above is deleted, not left twice.
     underneath = len(manager.current_stack().intents) > 1
-    await manager.done(show_mode=ShowMode.SEND if underneath else ShowMode.NO_UPDATE)
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    if underneath:
+        await move_window_down(manager)
 
 
 def language_dialog() -> Dialog:

@@ -13,7 +13,7 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 from bot.core.i18n import gettext as _
 from bot.kit.filters import PRIVATE_CHAT, Inline
 from bot.kit.menus import command_lines
-from bot.kit.resume import bring_back, offer_to_continue
+from bot.kit.resume import bring_back, offer_to_continue, remember_window
 from bot.kit.services import Services
 from bot.registration.form_dialog import begin_registration
 from bot.runtime.errors import in_user_language
@@ -71,6 +71,8 @@ async def show_registration(message: Message, dialog_manager: DialogManager, ser
 
 async def pick_language(message: Message, dialog_manager: DialogManager) -> None:
     """/language"""
+    if dialog_manager.has_context():
+        remember_window(dialog_manager)  # redrawn below in the language chosen (language_dialog)
     await dialog_manager.start(LanguageSG.pick, show_mode=ShowMode.SEND)
 
 

@@ -197,3 +197,20 @@ async def test_help_for_staff_in_their_language(app, engine):
     await admin.tap("lang:fr")
     await admin.send("/help")
     assert translated(STAFF_COMMANDS[0][1], "fr") in admin.last_text
+
+
+async def test_a_language_chosen_over_my_registration_leaves_one_card_in_it(app):
+    """The card underneath is drawn again in the new language below the confirmation, and its copy
+    in the old language above is deleted: the chat holds one card."""
+    chat = app.chat()
+    await register(chat)
+    await chat.send("/me")
+    await chat.send("/language")
+    await chat.tap("lang:fr")
+    cards = [
+        m
+        for m in chat.fake.chat(chat.user_id)
+        if m.from_bot and not m.deleted and (m.text or "").startswith("🎫")
+    ]
+    assert len(cards) == 1 and cards[0].text.startswith("🎫 Votre inscription"), [c.text[:40] for c in cards]
+    assert chat.last.message_id == cards[0].message_id
