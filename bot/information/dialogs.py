@@ -26,7 +26,7 @@ from bot.core.event import Session, Topic, localized
 from bot.core.i18n import N_, fmt_date, fmt_time
 from bot.core.i18n import gettext as _
 from bot.information.places import send_location
-from bot.kit.resume import remember_window, uncover_window
+from bot.kit.resume import delete_message, remember_window, uncover_window
 from bot.kit.services import Services, services_of
 from bot.kit.widgets import UNEXPECTED_INPUT, T, back_text, choices, current_language
 from bot.states import FaqSG, InfoSG, ProgrammeSG
@@ -88,13 +88,8 @@ async def open_browsing(manager: DialogManager, state: Any, data: dict | None = 
 
 
 async def _delete_window(manager: DialogManager) -> None:
-    window = manager.current_stack().last_message_id
-    if window is None:
-        return
-    try:
-        await manager.middleware_data["bot"].delete_message(manager.middleware_data["event_chat"].id, window)
-    except TelegramAPIError:
-        pass  # too old to delete: it stays above, its buttons removed as the new window is sent
+    # Too old to delete: it stays above, its buttons removed as the new window is sent.
+    await delete_message(manager, manager.current_stack().last_message_id)
 
 
 # --- /programme -------------------------------------------------------------------------------

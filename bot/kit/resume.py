@@ -123,7 +123,7 @@ async def move_window_down(manager: DialogManager) -> None:
 
 async def _move_down(manager: DialogManager, window: int | None) -> None:
     # The dialogue closed above left NO_UPDATE, which `show` would obey: shown once, here.
-    await _delete(manager, window)
+    await delete_message(manager, window)
     await _delete_line(manager)
     manager.show_mode = ShowMode.SEND
     await manager.show()
@@ -166,10 +166,11 @@ async def _take_line(manager: DialogManager) -> int | None:
 
 
 async def _delete_line(manager: DialogManager) -> None:
-    await _delete(manager, await _take_line(manager))
+    await delete_message(manager, await _take_line(manager))
 
 
-async def _delete(manager: DialogManager, message_id: int | None) -> None:
+async def delete_message(manager: DialogManager, message_id: int | None) -> None:
+    """A message of the chat deleted, if there is one and Telegram still lets it be."""
     if message_id is None:
         return
     try:
@@ -187,7 +188,7 @@ async def continue_dialogue(callback: CallbackQuery, dialog_manager: DialogManag
         await _delete_line(dialog_manager)
         return
     await _take_line(dialog_manager)  # this button's message: deleted as the window is sent
-    await _delete(dialog_manager, dialog_manager.current_stack().last_message_id)
+    await delete_message(dialog_manager, dialog_manager.current_stack().last_message_id)
     await dialog_manager.show(ShowMode.DELETE_AND_SEND)
 
 
