@@ -18,7 +18,7 @@ run: setup
 	$(PY) -m bot run
 
 test: setup
-	$(PY) -m pytest -n auto --maxprocesses 4
+	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadgroup
 
 lint: setup
 	$(PY) -m ruff check bot emulator tests bench migrations/env.py

@@ -27,7 +27,7 @@ from bot.core.access import StaffService
 from bot.core.clock import Clock
 from bot.core.crypto import PassportCipher
 from bot.core.db import create_engine, create_session_factory
-from bot.core.event import load_event
+from bot.core.event import Event, load_event
 from bot.core.i18n import DEFAULT_LANGUAGE, N_, get_i18n, supported_languages, telegram_language_code
 from bot.core.i18n import gettext as _
 from bot.core.settings import Settings
@@ -116,6 +116,22 @@ def build_dispatcher(settings: Settings, engine: AsyncEngine | None = None) -> D
     return dp
 
 
+_matchers: dict[tuple[object, ...], FaqMatcher] = {}
+
+
+def _question_matcher(settings: Settings, event: Event) -> FaqMatcher:
+    """The matcher of this event file: its index takes half a second to build (and the embeddings
+    a background thread), so dispatchers built in one process for the same unchanged file (the
+    tests build one per test) share it. It is read-only once built."""
+    path = settings.event_file
+    key = (path, path.stat().st_mtime_ns, settings.semantic_answers, settings.embeddings_dir)
+    if key not in _matchers:
+        _matchers[key] = FaqMatcher(
+            event, semantic=settings.semantic_answers, cache_dir=settings.embeddings_dir
+        )
+    return _matchers[key]
+
+
 def build_services(
     settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], storage: BaseStorage
 ) -> Services:
@@ -154,7 +170,7 @@ def build_services(
         registrations=RegistrationService(sessions, event, passports),
         registration_hooks=registration_hooks,
         delegations=delegations,
-        faq=FaqMatcher(event),
+        faq=_question_matcher(settings, event),
         questions=QuestionService(sessions, event.id),
         privacy=PrivacyService(sessions, event, passports, storage, users, settings.retention_days),
         headcounts=HeadcountService(sessions, event),
@@ -227,6 +243,7 @@ def _register_jobs(dp: Dispatcher, services: Services) -> None:
     dp.startup.register(retention.start)
     dp.shutdown.register(retention.stop)
     dp.startup.register(services.outbox.start)
+    dp.startup.register(services.faq.start)
     dp.shutdown.register(services.outbox.stop)
     dp.shutdown.register(_dispose_engine)
 

@@ -448,7 +448,9 @@ def parse_send_time(text: str, now: datetime, event: Event) -> datetime:
     if len(parts) == 1:
         day = local_now.date()
     else:
-        day = parse.parse_date(parts[0], local_now.date(), local_now.date() + timedelta(days=365))
+        day = parse.parse_date(
+            parts[0], local_now.date(), local_now.date() + timedelta(days=365), current_language()
+        )
     send_at = datetime.combine(day, moment, tzinfo=event.tz)
     if send_at <= now:
         raise InvalidAnswer(N_("That moment has passed. Please give a time in the future."))

@@ -7,7 +7,7 @@ catalog of the current locale. Every text from the event file is HTML-escaped he
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from html import escape
 
 from babel.dates import format_interval
@@ -153,6 +153,29 @@ def programme_text(event: Event, language: str) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
+PROGRAMME_PARTS = ("day", "morning", "afternoon")
+_NOON = time(12, 0)
+
+
+def programme_part_text(event: Event, day: date, part: str, language: str) -> str | None:
+    """The sessions of one day, or of its morning or afternoon (by their start); None if the
+    programme has no such day."""
+    found = next((programme_day for programme_day in event.programme.days if programme_day.date == day), None)
+    if found is None:
+        return None
+    sessions = [
+        session
+        for session in found.sessions
+        if part == "day" or (session.starts_at < _NOON) == (part == "morning")
+    ]
+    heading = {"morning": _("morning"), "afternoon": _("afternoon")}.get(part)
+    lines = ["🗓 " + day_heading(day, language) + (f" · <b>{escape(heading)}</b>" if heading else "")]
+    lines += [session_line(session, language) for session in sessions]
+    if not sessions:
+        lines.append(_("No session at that time."))
+    return provisional_note(event) + "\n".join(lines) + "\n\n" + _("Send /programme to browse it.")
+
+
 def session_text(event: Event, day: date, session: Session, language: str) -> str:
     lines = [
         provisional_note(event) + f"<b>{escape(localized(session.title, language))}</b>",
@@ -231,7 +254,9 @@ def answer_text(event: Event, answer: Answerable, language: str, now: datetime) 
     if answer.kind == "faq":
         entry = event.faq_entry(answer.id)
         return faq_answer(event, entry, language, now) if entry else None
-    found = event.programme.session(answer.id)
+    if answer.kind in PROGRAMME_PARTS:
+        return programme_part_text(event, date.fromisoformat(answer.id), answer.kind, language)
+    found = event.programme.session(answer.id) if answer.kind == "session" else None
     return session_text(event, found[0], found[1], language) if found else None
 
 

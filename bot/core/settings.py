@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=90, ge=0)
     # The organisers' Telegram group: delegates' questions are posted there, replies relayed back.
     organiser_chat_id: int | None = None
+    # Typed questions are matched by meaning as well as by keywords (bot/questions/semantic.py);
+    # the embeddings of the event file's texts are kept in this directory between runs.
+    semantic_answers: bool = True
+    embeddings_dir: Path | None = Path("data/cache")
     # Broadcasts and reminders: messages per second overall, and seconds between two messages to
     # the same chat (Telegram's limits are about 30/s and 1/s; see README).
     broadcast_rate: float = Field(default=25.0, gt=0, le=1000)

@@ -1,12 +1,18 @@
-"""Recognising a question typed in the chat: which FAQ entry or programme session answers it, in
-which language it is written, and whether the bot is sure enough to answer.
+"""Recognising a question typed in the chat: what answers it (a FAQ entry, a programme session, a
+day or half-day of the programme, the bot's own guide), in which language it is written, and
+whether the bot is sure enough to answer.
 
 Every text that can recognise an answer (a FAQ entry's question and its variants in every
-language, a session's titles) is indexed as character n-grams weighted by TF-IDF, so that typos,
-inflections and scripts written without spaces (Thai, Khmer, Burmese, Chinese, Japanese) match
-as well as whole words do. A question is compared with each text; the entry of the best text
-answers when its similarity reaches the threshold and clearly beats the next entry. Anything
-else (off-topic questions, or questions the event file does not answer) is left to a human.
+language, a session's titles, the guide's example questions) is indexed twice:
+- as words and character n-grams weighted by TF-IDF, so that typos, inflections and scripts
+  written without spaces (Thai, Khmer, Burmese, Chinese, Japanese) match as well as whole words;
+- as a sentence embedding (bot/questions/semantic.py), so that a question worded unlike any text
+  still finds the one that means the same, in any language.
+The two similarities are added; the best answer is given when its score reaches the threshold
+and clearly beats the next one. A question that names a programme day asks for that day (or its
+morning or afternoon: bot/questions/when.py); a question made of two parts that each have a sure
+answer gets both. Anything else (off-topic questions, or questions the event file does not
+answer) is left to a human.
 
 The language of the question is detected (script, then lingua among the Latin-script languages),
 helped by which language's texts matched best and by the delegate's language.
@@ -17,21 +23,50 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
+import numpy as np
 from lingua import IsoCode639_1, IsoCode639_3, Language, LanguageDetectorBuilder
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.event import FALLBACK_LANGUAGE, Answerable, Event, Topic
+from bot.questions.guide import guide_data, guide_questions
+from bot.questions.semantic import SemanticIndex
+from bot.questions.when import ProgrammePartFinder
 
 # How a question is scored against an entry (see FaqMatcher.search). Tuned on the development
-# part of bench/questions.yaml only; bench/faq_accuracy.py reports the held-out part.
-THRESHOLD = 0.33  # score needed to answer
+# part of bench/questions.yaml and on bench/questions_realistic_dev.yaml only; bench/faq_accuracy.py
+# reports the held-out part and bench/questions_independent.yaml.
+THRESHOLD = 0.33  # keyword score needed to answer, while the embeddings are not ready
 MARGIN = 0.03  # lead needed over the next entry (else: ambiguous, not sure)
+# With the embeddings: the score is the cosine plus LEXICAL_WEIGHT times the keyword score. The
+# best answer is sure at SEMANTIC_THRESHOLD, or at CLEAR_THRESHOLD when it leads the next one by
+# CLEAR_LEAD. A session has one title per language where a FAQ entry has many variants, so its
+# best text is further from any question: it needs less.
+LEXICAL_WEIGHT = 0.2
+SEMANTIC_THRESHOLD = 0.95
+SESSION_THRESHOLD = 0.92
+CLEAR_THRESHOLD = 0.92
+CLEAR_LEAD = 0.05
+# Added to the score of the answers of the kind a question asks for (when, where), by its
+# question words (guide.yaml `asks`): meaning alone reads "où se passe le dialogue ?" near "quand
+# a lieu le dialogue ?".
+ASKED_BONUS = 0.03
+_ASKED = {
+    Topic.DATES: "when",
+    Topic.DEADLINE: "when",
+    Topic.VENUE: "where",
+    Topic.HOTEL: "where",
+    Topic.DOCUMENTS: "where",
+}
+# Answers about the programme as a whole, which a named day or a session makes more precise.
+_ABOUT_PROGRAMME = ("faq:programme", "faq:dates", "session:")
 _QUESTION_NORM = 0.25  # 0.5 is the cosine; lower forgives questions longer than the text they match
 _WHOLE_ENTRY = 0.3  # weight of the entry's texts taken together, against its single best text
 _COVERAGE = 0.5  # weight of the share of the question the entry's words explain
@@ -63,6 +98,55 @@ _SCRIPTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (_HAN, "zh"),
 )
 _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+
+
+_CLAUSE_END = re.compile(r"[.?!;:。？！؟।॥\n,，、]+")
+_MAX_CLAUSES = 4  # parts of a message matched on their own: the last ones (the question comes last)
+
+
+# Languages that put a space between phrases rather than between words: a space ends a clause.
+_SPACE_BETWEEN_PHRASES = frozenset({"th", "km", "my"})
+
+
+@cache
+def _joins(language: str) -> re.Pattern[str]:
+    """Words that join two questions in the language (and in English, often mixed in; guide.yaml):
+    whole words in spaced scripts."""
+    joins = guide_data()["joins"]
+    words = sorted({*joins.get(language, ()), *joins[FALLBACK_LANGUAGE]}, key=len, reverse=True)
+    spaced = [rf"(?<!\w){re.escape(word)}(?!\w)" for word in words if not _CONTINUOUS.search(word)]
+    unspaced = [re.escape(word) for word in words if _CONTINUOUS.search(word)]
+    return re.compile("|".join(spaced + unspaced), re.IGNORECASE)
+
+
+@cache
+def _question_words(language: str) -> dict[str, re.Pattern[str]]:
+    """Per kind (when, where), the question words of the language and of English."""
+    patterns = {}
+    for kind, words_by_language in guide_data()["asks"].items():
+        words = {*words_by_language.get(language, ()), *words_by_language[FALLBACK_LANGUAGE]}
+        ordered = sorted(words, key=len, reverse=True)
+        spaced = [rf"(?<!\w){re.escape(word)}(?!\w)" for word in ordered if not _CONTINUOUS.search(word)]
+        unspaced = [re.escape(word) for word in ordered if _CONTINUOUS.search(word)]
+        patterns[kind] = re.compile("|".join(spaced + unspaced), re.IGNORECASE)
+    return patterns
+
+
+def asked_kind(text: str, language: str) -> str | None:
+    """When or where, if the question's words ask for exactly one of them."""
+    kinds = [kind for kind, pattern in _question_words(language).items() if pattern.search(text)]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def clauses(text: str, language: str) -> list[str]:
+    """The parts of a message between sentence ends, commas and joining words, when it has more
+    than one (else empty): at most the last four, each with two letters or more."""
+    sentences = _CLAUSE_END.split(text[:_MAX_QUESTION])
+    if language in _SPACE_BETWEEN_PHRASES:
+        sentences = [phrase for sentence in sentences for phrase in sentence.split()]
+    parts = [part.strip() for sentence in sentences for part in _joins(language).split(sentence)]
+    parts = [part for part in parts if sum(char.isalpha() for char in part) >= 2]
+    return parts[-_MAX_CLAUSES:] if len(parts) > 1 else []
 
 
 def _is_latin(char: str) -> bool:
@@ -106,50 +190,97 @@ def _features(words: Iterable[tuple[str, str]]) -> Counter[str]:
 
 @dataclass(frozen=True)
 class Result:
-    """The outcome of a search: `answer` is None when the bot is not sure."""
+    """The outcome of a search: `answers` is empty when the bot is not sure, and has two entries
+    for a question about two things."""
 
-    answer: Answerable | None
+    answers: tuple[Answerable, ...]
     language: str
     score: float
     runner_up: float
     best: Answerable | None
 
+    @property
+    def answer(self) -> Answerable | None:
+        return self.answers[0] if self.answers else None
+
 
 Vector = dict[str, float]
 
 
-@dataclass(frozen=True)
-class _Text:
-    key: str
-    language: str
-    vector: Vector
-    norm: float
+class _Postings:
+    """For each gram, the vectors having it and its weight there: one sorted run per gram in two
+    flat arrays (a dictionary of small arrays took most of the start-up)."""
+
+    def __init__(self, vectors: list[Vector]):
+        codes: dict[str, int] = {}  # gram -> a number, sorted as numbers (not as wide strings)
+        numbers = np.fromiter(
+            (codes.setdefault(gram, len(codes)) for vector in vectors for gram in vector), np.int64
+        )
+        indexes = np.repeat(np.arange(len(vectors)), [len(vector) for vector in vectors])
+        weights = np.fromiter(
+            (weight for vector in vectors for weight in vector.values()), float, len(numbers)
+        )
+        order = np.argsort(numbers, kind="stable")
+        self.indexes, self.weights = indexes[order], weights[order]
+        starts = np.searchsorted(numbers[order], np.arange(len(codes))).tolist()
+        ends = [*starts[1:], len(order)]
+        self.runs = {gram: (starts[code], ends[code]) for gram, code in codes.items()}
+        self.size = len(vectors)
+
+    def __contains__(self, gram: str) -> bool:
+        return gram in self.runs
+
+    def having(self, gram: str) -> np.ndarray:
+        start, end = self.runs[gram]
+        return self.indexes[start:end]
+
+    def dots(self, vector: Vector) -> np.ndarray:
+        """Dot product of the vector with each indexed vector."""
+        dots = np.zeros(self.size)
+        for gram, weight in vector.items():
+            run = self.runs.get(gram)
+            if run is not None:
+                dots[self.indexes[run[0] : run[1]]] += weight * self.weights[run[0] : run[1]]
+        return dots
 
 
 class FaqMatcher:
-    def __init__(self, event: Event, threshold: float = THRESHOLD, margin: float = MARGIN):
-        self.threshold = threshold
-        self.margin = margin
+    """`semantic`: also match by meaning, once the embeddings are built (`start()`); `cache_dir`
+    keeps them between runs."""
+
+    def __init__(self, event: Event, *, semantic: bool = True, cache_dir: Path | None = None):
         raw = list(_answerable_texts(event))
-        self._words = {
-            word for _, _, text in raw for word in normalize(text).split() if not _CONTINUOUS.search(word)
-        }
-        self._exact = {word for _, _, text in raw for word in normalize(text, keep_accents=True).split()}
+        self._keys = [key for key, _, _ in raw]
+        self._semantic = SemanticIndex([text for _, _, text in raw], cache_dir) if semantic else None
+        self._days = ProgrammePartFinder(event)
+        self._kinds = {f"faq:{entry.id}": _ASKED[entry.topic] for entry in event.faq if entry.topic in _ASKED}
+        self._kinds |= {f"session:{session.id}": "when" for _, session in event.programme.sessions()}
+        self._kinds["guide:ticket"] = "where"
+        # Each text's words as written (accents kept) and without accents.
+        spelled = [
+            (normalize(text, keep_accents=True).split(), normalize(text).split()) for _, _, text in raw
+        ]
+        self._words = {word for _, folded in spelled for word in folded if not _CONTINUOUS.search(word)}
+        self._exact = {word for exact, _ in spelled for word in exact}
         # A word typed without its accents stands for the known word with them (`hotel` -> `hôtel`).
         self._accented = {
-            folded: exact
-            for _, _, text in raw
-            for exact, folded in zip(
-                normalize(text, keep_accents=True).split(), normalize(text).split(), strict=False
-            )
+            folded_word: exact_word
+            for exact, folded in spelled
+            for exact_word, folded_word in zip(exact, folded, strict=False)
         }
+        # An unknown word may be a known one cut short or with an ending (`konferensinya`).
+        self._long_words = sorted(word for word in self._words if len(word) >= 4)
         # Typo correction looks among the known words of five letters or more with the same first
         # letter: short words and other initials are too easily another word ("dress" is not "address").
         self._by_initial: dict[str, list[str]] = defaultdict(list)
         for word in sorted(self._words):
             if len(word) >= 5:
                 self._by_initial[word[0]].append(word)
-        features = [(key, language, _features(self._corrected(text))) for key, language, text in raw]
+        # The index's own words are all known: nothing to correct.
+        features = [
+            (key, language, _features(zip(exact, folded, strict=False)))
+            for (key, language, _), (exact, folded) in zip(raw, spelled, strict=True)
+        ]
         documents: dict[str, Counter[str]] = defaultdict(Counter)
         for key, _language, grams in features:
             documents[key].update(grams)
@@ -163,9 +294,22 @@ class FaqMatcher:
         }
         self._unknown = math.log(1 + len(documents)) + 1
         self._vocabulary = {key: set(grams) for key, grams in documents.items()}
-        self._texts = [_Text(key, language, *self._vector(grams)) for key, language, grams in features]
-        self._entries = {key: self._vector(grams) for key, grams in documents.items()}
+        self._answerables = list(documents)
+        # Inverted lists (gram -> texts having it, with its weight there), and the same for whole
+        # entries: a question's similarity to every text is a few array additions per gram.
+        texts = [self._vector(grams) for _, _, grams in features]
+        entries = [self._vector(documents[key]) for key in self._answerables]
+        self._text_postings = _Postings([vector for vector, _ in texts])
+        self._entry_postings = _Postings([vector for vector, _ in entries])
+        self._text_norms = np.array([norm for _, norm in texts])
+        self._entry_norms = np.array([norm for _, norm in entries])
+        position = {key: index for index, key in enumerate(self._answerables)}
+        self._text_entry = np.array([position[key] for key, _, _ in features])
         self.languages = sorted({language for _, language, _ in raw})
+        self._language_texts = {
+            language: np.array([index for index, (_, lang, _) in enumerate(features) if lang == language])
+            for language in self.languages
+        }
         self._detector = _detector(tuple(self.languages))
 
     def _weight(self, gram: str) -> float:
@@ -201,53 +345,127 @@ class FaqMatcher:
                 if found is not None:
                     word = found[0]
                 else:
-                    stems = [
-                        known
-                        for known in self._words
-                        if len(known) >= 4 and (word.startswith(known) or known.startswith(word))
-                    ]
+                    stems = self._stems(word)
                     if stems:
                         word = max(stems, key=len)
             words.append((self._accented.get(word, word), word))
         return words
+
+    def _stems(self, word: str) -> list[str]:
+        """Known words of four letters or more that the word starts with, or that start with it."""
+        found = [word[:end] for end in range(4, len(word)) if word[:end] in self._words]
+        for known in self._long_words[bisect_left(self._long_words, word) :]:
+            if not known.startswith(word):
+                break
+            found.append(known)
+        return found
 
     def _scores(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
         """Score of every answerable, and the best similarity among each language's texts."""
         vector, norm = self._vector(_features(self._corrected(text)))
         if not vector:
             return {}, {}
-
-        def similarity(other: Vector, other_norm: float) -> float:
-            dot = sum(weight * other.get(gram, 0.0) for gram, weight in vector.items())
-            return dot / (norm ** (2 * _QUESTION_NORM) * other_norm ** (2 - 2 * _QUESTION_NORM))
-
-        best: dict[str, float] = {}
-        by_language: dict[str, float] = {}
-        for candidate in self._texts:
-            score = similarity(candidate.vector, candidate.norm)
-            best[candidate.key] = max(best.get(candidate.key, 0.0), score)
-            by_language[candidate.language] = max(by_language.get(candidate.language, 0.0), score)
+        question = norm ** (2 * _QUESTION_NORM)
+        text_dots = self._text_postings.dots(vector)
+        text_scores = text_dots / (question * self._text_norms ** (2 - 2 * _QUESTION_NORM))
+        best = np.zeros(len(self._answerables))
+        np.maximum.at(best, self._text_entry, text_scores)
+        entry_dots = self._entry_postings.dots(vector)
+        whole = entry_dots / (question * self._entry_norms ** (2 - 2 * _QUESTION_NORM))
+        blended = (1 - _WHOLE_ENTRY) * best + _WHOLE_ENTRY * whole
+        # The share of the question's weight that each entry's words explain.
+        explained = np.zeros(len(self._answerables))
+        for gram, weight in vector.items():
+            if gram in self._entry_postings:
+                explained[self._entry_postings.having(gram)] += weight * weight
         total = sum(weight * weight for weight in vector.values())
-        scores = {}
-        for key, (entry, entry_norm) in self._entries.items():
-            blended = (1 - _WHOLE_ENTRY) * best[key] + _WHOLE_ENTRY * similarity(entry, entry_norm)
-            explained = sum(
-                weight * weight for gram, weight in vector.items() if gram in self._vocabulary[key]
-            )
-            scores[key] = blended ** (1 - _COVERAGE) * (explained / total) ** _COVERAGE
-        return scores, by_language
+        scores = blended ** (1 - _COVERAGE) * (explained / total) ** _COVERAGE
+        by_language = {
+            language: float(text_scores[indexes].max()) for language, indexes in self._language_texts.items()
+        }
+        return dict(zip(self._answerables, scores.tolist(), strict=True)), by_language
+
+    def start(self) -> None:
+        """Build the embeddings in the background; until then, keywords alone answer."""
+        if self._semantic is not None:
+            self._semantic.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the embeddings (tests, benchmarks); True once they answer."""
+        return self._semantic is not None and self._semantic.wait(timeout)
+
+    def _ranking(
+        self, text: str, language: str, scores: dict[str, float]
+    ) -> tuple[list[tuple[str, float]], bool]:
+        """Answerables by score, best first, from their keyword `scores`; whether the scores
+        include the meaning (else keywords alone, with their own threshold)."""
+        similarities = self._semantic.similarities(text) if self._semantic is not None else None
+        if similarities is not None:
+            meaning: dict[str, float] = {}
+            for key, similarity in zip(self._keys, similarities.tolist(), strict=True):
+                meaning[key] = max(meaning.get(key, -1.0), similarity)
+            asked = asked_kind(text, language)
+            scores = {
+                key: meaning[key]
+                + LEXICAL_WEIGHT * scores.get(key, 0.0)
+                + (ASKED_BONUS if asked is not None and self._kinds.get(key) == asked else 0.0)
+                for key in meaning
+            }
+        return sorted(scores.items(), key=lambda item: -item[1]), similarities is not None
+
+    def _sure(self, ranking: list[tuple[str, float]], semantic: bool) -> str | None:
+        if not ranking:
+            return None
+        best_key, best = ranking[0]
+        lead = best - (ranking[1][1] if len(ranking) > 1 else 0.0)
+        if not semantic:
+            return best_key if best >= THRESHOLD and lead >= MARGIN else None
+        threshold = SESSION_THRESHOLD if best_key.startswith("session:") else SEMANTIC_THRESHOLD
+        return best_key if best >= threshold or (best >= CLEAR_THRESHOLD and lead >= CLEAR_LEAD) else None
 
     def search(self, text: str, hint_language: str | None = None) -> Result:
-        """What answers the question, if the bot is sure: its best entry scores at least the
-        threshold, ahead of the next one by the margin."""
+        """What answers the question, if the bot is sure (see `_sure`); both answers of a
+        question about two things; the day or half-day a question about the programme names."""
         scores, by_language = self._scores(text)
-        ranking = sorted(scores.items(), key=lambda item: -item[1])
+        language = self.detect_language(text, hint_language, by_language)
+        ranking, semantic = self._ranking(text, language, scores)
         best_key, best = ranking[0] if ranking else (None, 0.0)
         runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
-        language = self.detect_language(text, hint_language, by_language)
+        sure = self._sure(ranking, semantic)
+        answers = [sure] if sure else []
+        if sure and semantic and self._semantic is not None:
+            answers += self._second_answer(text, language, ranking, answers)
+        part = self._days.find(text)
+        if part is not None and all(key.startswith(_ABOUT_PROGRAMME[:2]) for key in answers):
+            # "What is on the second day?": that day, not the whole programme or its dates; a
+            # session, or anything else, keeps its own answer.
+            answers = [part.key]
         found = Answerable(best_key) if best_key else None
-        sure = found is not None and best >= self.threshold and best - runner_up >= self.margin
-        return Result(found if sure else None, language, best, runner_up, found)
+        return Result(tuple(Answerable(key) for key in answers), language, best, runner_up, found)
+
+    def _second_answer(
+        self, text: str, language: str, ranking: list[tuple[str, float]], answers: list[str]
+    ) -> list[str]:
+        """The answer of another part of the message ("how do I register, and is it too late?"),
+        when it is a close runner-up of the whole message too. The parts are matched by keywords
+        alone (a millisecond each, where embedding them would double the CPU of the answer). A
+        session's answer has its day and time: no second answer about the programme beside it."""
+        if len(ranking) < 2 or ranking[1][1] < CLEAR_THRESHOLD:
+            return []
+        runner_up = ranking[1][0]
+        # The parts of what was embedded: a long message's story before its question has none.
+        for clause in clauses(self._semantic.tail(text), language):
+            scores, _ = self._scores(clause)
+            found = self._sure(sorted(scores.items(), key=lambda item: -item[1]), semantic=False)
+            if found != runner_up or found in answers:
+                continue
+            keys = (*answers, found)
+            if any(key.startswith("session:") for key in keys) and any(
+                key.startswith(_ABOUT_PROGRAMME[:2]) for key in keys
+            ):
+                return []
+            return [found]
+        return []
 
     def detect_language(
         self, text: str, hint: str | None = None, evidence: dict[str, float] | None = None
@@ -297,9 +515,16 @@ def _answerable_texts(event: Event) -> Iterable[tuple[str, str, str]]:
         # Names found in the section an entry shows ("who is Machris?", "is it in Manila?").
         for language, text in _section_names(event, entry.topic):
             yield key, language, text
+    for topic, examples in guide_questions().items():
+        for language, texts in examples.items():
+            for text in texts:
+                yield f"guide:{topic.value}", language, text
     for _day, session in event.programme.sessions():
         for language, text in session.title.items():
             yield f"session:{session.id}", language, text
+        for language, variants in session.variants.items():
+            for text in variants:
+                yield f"session:{session.id}", language, text
         for name in session.speakers:
             yield f"session:{session.id}", FALLBACK_LANGUAGE, name
 

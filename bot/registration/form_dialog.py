@@ -402,7 +402,7 @@ async def _on_travel_day(callback: CallbackQuery, _w: Select, manager: DialogMan
 async def _on_travel_date_text(_message: Message, manager: DialogManager, text: str) -> None:
     event = services_of(manager).event
     earliest, latest = parse.travel_window(event.starts_on, event.ends_on)
-    await _store_travel_date(manager, parse.parse_date(text, earliest, latest))
+    await _store_travel_date(manager, parse.parse_date(text, earliest, latest, current_language()))
 
 
 async def _no_transfer(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -427,11 +427,11 @@ def _travel_steps(prefix: str) -> list[Window]:
         _text_step(
             getattr(S, f"{prefix}_date"),
             N_(
-                "✈️ On which day do you <b>arrive</b> in {city}? Pick a day or type a date (day/month). "
+                "✈️ On which day do you <b>arrive</b> in {city}? Pick a day or type a date. "
                 "We use it to meet you at the airport."
             )
             if arriving
-            else N_("🛫 On which day do you <b>leave</b>? Pick a day or type a date (day/month)."),
+            else N_("🛫 On which day do you <b>leave</b>? Pick a day or type a date."),
             _on_travel_date_text,
             choices("d", "days", _on_travel_day),
             Button(T(N_("🚫 No airport transfer needed")), id="none", on_click=_no_transfer),

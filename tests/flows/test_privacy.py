@@ -44,9 +44,18 @@ USER = 987654321  # distinctive: searched for in every table after erasure
 SAMPLE_ANSWERS = sample_answers(visa_needed=True, nationality="PH", passport_number=PASSPORT)
 
 
-async def register_with_visa(chat: Chat, language: str = "en", name: str = "Ana Reyes") -> None:
+async def register_with_visa(
+    chat: Chat, language: str = "en", name: str = "Ana Reyes", organisation: str = "Akbayan"
+) -> None:
     """A registration holding every kind of personal data, the passport number included."""
-    await register(chat, language=f"lang:{language}", full_name=name, visa="yes", passport=PASSPORT)
+    await register(
+        chat,
+        language=f"lang:{language}",
+        full_name=name,
+        organisation=organisation,
+        visa="yes",
+        passport=PASSPORT,
+    )
 
 
 async def database_text(engine) -> str:
@@ -152,7 +161,7 @@ async def test_privacy_notice(app, language, expected):
 
 async def test_mydata_sends_everything_as_text_and_json(app, engine):
     chat = app.chat(user_id=USER, language_code="fr")
-    await register_with_visa(chat, language="fr", name="<b>Ana</b> & Co")
+    await register_with_visa(chat, language="fr", organisation="<b>Ana</b> & Co")
     [registration] = await stored(engine)
     await ask_a_question(engine, USER)
     before = len(chat.fake.calls_of("sendMessage"))
@@ -166,7 +175,7 @@ async def test_mydata_sends_everything_as_text_and_json(app, engine):
     assert document.params["chat_id"] == USER and "JSON" in document.params["caption"]
     data = json.loads(next(iter(document.files.values())))
     [exported] = data["registrations"]
-    assert exported["passport_number"] == PASSPORT and exported["full_name"] == "<b>Ana</b> & Co"
+    assert exported["passport_number"] == PASSPORT and exported["organisation"] == "<b>Ana</b> & Co"
     assert "search_name" not in exported, "the folded copies for /find are not data of their own"
     assert exported["code"] == registration.code and exported["email"] == "ana@example.org"
     assert data["bot_preferences"]["language"] == "fr" and data["telegram_user_id"] == USER

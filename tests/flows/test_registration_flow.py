@@ -176,7 +176,7 @@ async def test_double_confirm_stores_one(app, engine):
         (S.full_name, "12345", "full name in letters"),
         (S.email, "ana@@example", "email address"),
         (S.phone, "12", "phone number"),
-        (S.arrival_date, "31/02", "date as day/month"),
+        (S.arrival_date, "31/02", "no such date as 31/02"),
         (S.arrival_date, "01/01/2025", "date between"),
         (S.arrival_time, "25:99", "hours:minutes"),
     ],
@@ -218,10 +218,10 @@ async def test_text_where_buttons_are_expected(app):
     assert "gender" in chat.last_text
 
 
-async def test_html_in_a_name_is_shown_escaped(app, engine):
+async def test_html_in_an_answer_is_shown_escaped(app, engine):
     chat = app.chat()
-    await register(chat, full_name="<b>Ana</b> & <i>Co</i>")
-    assert (await stored(engine))[0].full_name == "<b>Ana</b> & <i>Co</i>"
+    await register(chat, organisation="<b>Ana</b> & <i>Co</i>")
+    assert (await stored(engine))[0].organisation == "<b>Ana</b> & <i>Co</i>"
     view = chat.fake.calls_of("editMessageText")[-1].params["text"]  # the review became the /me view
     assert "&lt;b&gt;Ana&lt;/b&gt; &amp; &lt;i&gt;Co&lt;/i&gt;" in view
     await chat.send("/me")

@@ -220,9 +220,9 @@ async def test_a_delegate_chats_with_the_real_bot_through_the_page(emulated, eng
     )
     assert not consent.get("edit_date"), "the next question comes below the confirmation"
     marie_answers = {
-        "full_name": "Marie <b>Dubois</b>",
+        "full_name": "Marie Dubois",
         "country": (Typed("France"), Tap("c:FR")),
-        "organisation": "Parti socialiste",
+        "organisation": "<b>Parti</b> socialiste",
         "position": "Secrétaire internationale",
         "email": "marie@example.org",
     }
@@ -235,7 +235,7 @@ async def test_a_delegate_chats_with_the_real_bot_through_the_page(emulated, eng
     assert [c["phone_number"] for c in shared] == ["+33612345678"]
     await register(marie, since=S.arrival_date, until=S.review, arrival_date="none")
     review = (await page.chat(MARIE))["messages"][-1]["text"]
-    assert "Marie <b>Dubois</b>" in review, "typed HTML comes back as text"
+    assert "Marie Dubois" in review and "<b>Parti</b>" in review, "typed HTML comes back as text"
     await register(marie, since=S.review)
 
     chat = await page.wait(MARIE, lambda c: any("photo" in m for m in c["messages"]))

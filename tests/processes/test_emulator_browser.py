@@ -70,6 +70,9 @@ async def start_bot_without_token(tmp_path: Path, port: int) -> asyncio.subproce
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.core.db'}",
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "json",
+        # Where `make run` keeps the question matcher's embeddings (data/cache of the checkout):
+        # built once per machine, not once per test.
+        "EMBEDDINGS_DIR": str(PROJECT_ROOT / "data" / "cache"),
     }
     for name in ("BOT_TOKEN", "ADMIN_IDS", "EVENT_CLOCK", "PASSPORT_KEY", "REDIS_URL", "TELEGRAM_API_BASE"):
         env.pop(name, None)

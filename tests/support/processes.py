@@ -31,6 +31,7 @@ def bot_environment(fake: FakeTelegram, database_url: str, **settings: str) -> d
         "REDIS_URL": "",
         "PASSPORT_KEY": PASSPORT_KEY,
         "LOG_LEVEL": "WARNING",
+        "SEMANTIC_ANSWERS": "false",  # as in-process tests (tests/support/app.py)
         **settings,
     }
 
