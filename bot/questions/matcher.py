@@ -433,8 +433,11 @@ class FaqMatcher:
         runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
         sure = self._sure(ranking, semantic)
         answers = [sure] if sure else []
-        if sure and semantic and self._semantic is not None:
-            answers += self._second_answer(text, language, ranking, answers)
+        if semantic and self._semantic is not None:
+            if sure:
+                answers += self._second_answer(text, language, ranking, answers)
+            else:
+                answers = self._tied_answers(text, language, ranking)
         part = self._days.find(text)
         if part is not None and all(key.startswith(_ABOUT_PROGRAMME[:2]) for key in answers):
             # "What is on the second day?": that day, not the whole programme or its dates; a
@@ -442,6 +445,18 @@ class FaqMatcher:
             answers = [part.key]
         found = Answerable(best_key) if best_key else None
         return Result(tuple(Answerable(key) for key in answers), language, best, runner_up, found)
+
+    def _tied_answers(self, text: str, language: str, ranking: list[tuple[str, float]]) -> list[str]:
+        """Two answers close to each other and both near an answer ("who organises it, and what is
+        it about?"): both, when each is what one part of the message is about."""
+        if len(ranking) < 2 or ranking[1][1] < CLEAR_THRESHOLD:
+            return []
+        tied = {ranking[0][0], ranking[1][0]}
+        found = set()
+        for clause in clauses(self._semantic.tail(text), language):
+            scores, _ = self._scores(clause)
+            found.add(self._sure(sorted(scores.items(), key=lambda item: -item[1]), semantic=False))
+        return [ranking[0][0], ranking[1][0]] if tied <= found else []
 
     def _second_answer(
         self, text: str, language: str, ranking: list[tuple[str, float]], answers: list[str]
