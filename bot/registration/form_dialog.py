@@ -37,7 +37,7 @@ from bot.core.i18n import (
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
 from bot.core.labels import GENDERS
-from bot.core.summary import FIELD_LABELS, render_answers
+from bot.core.summary import FIELD_LABELS, field_values, render_answers
 from bot.kit.resume import name_place
 from bot.kit.services import Services, services_of
 from bot.kit.widgets import (
@@ -143,7 +143,28 @@ async def _advance(manager: DialogManager) -> None:
         await manager.switch_to(state)
         return
     manager.dialog_data["editing"] = True
+    if manager.dialog_data.get("registration_id") is not None:
+        await _save_change(manager)
     await manager.switch_to(S.review)
+
+
+async def _save_change(manager: DialogManager) -> None:
+    """A change to a stored registration is saved as soon as it is complete (with the questions it
+    brought, e.g. the flight after a new arrival day): leaving the review loses nothing. The
+    review then says what was saved."""
+    services = services_of(manager)
+    answers = _answers(manager)
+    language = current_language()
+    before = field_values(manager.dialog_data.get("saved", {}), services.event, language)
+    after = field_values(answers, services.event, language)
+    changed = [field for field in FIELD_LABELS if before.get(field) != after[field]]
+    manager.dialog_data["just_saved"] = changed
+    if changed:
+        registration_id = manager.dialog_data["registration_id"]
+        await services.registrations.update(
+            registration_id, Answers.model_validate(answers), services.clock.now()
+        )
+        manager.dialog_data.update(saved=dict(answers), changed=True)
 
 
 async def _remember(manager: DialogManager, **values: Any) -> None:
@@ -507,8 +528,17 @@ async def _review_getter(dialog_manager: DialogManager, services: Services, **_k
     # /language may have changed it since the first question.
     _answers(dialog_manager)["language"] = language
     shown = services.passports.for_display(_answers(dialog_manager))
+    summary = render_answers(shown, services.event, language)
+    just_saved = dialog_manager.dialog_data.get("just_saved") or []
+    if just_saved:
+        values = field_values(shown, services.event, language)
+        saved = "\n".join(
+            _("<b>{label}:</b> {value}").format(label=_(FIELD_LABELS[field]), value=values[field])
+            for field in just_saved
+        )
+        summary = _("✅ Saved:") + "\n" + saved + "\n\n" + summary
     return {
-        "summary": render_answers(shown, services.event, language),
+        "summary": summary,
         "fields": [(field, "✏️ " + _(label)) for field, label in FIELD_LABELS.items()],
         "is_new": dialog_manager.dialog_data.get("registration_id") is None,
         "is_change": dialog_manager.dialog_data.get("registration_id") is not None,
@@ -516,6 +546,7 @@ async def _review_getter(dialog_manager: DialogManager, services: Services, **_k
 
 
 async def _on_change(_c: CallbackQuery, _w: Select, manager: DialogManager, field: str) -> None:
+    manager.dialog_data.pop("just_saved", None)
     if field in FIELD_STATES:
         await manager.switch_to(FIELD_STATES[field])
 
@@ -530,8 +561,7 @@ async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogM
     try:
         if registration_id is None:
             registration, created = await services.registrations.register(callback.from_user.id, answers, now)
-        else:
-            registration, created = await services.registrations.update(registration_id, answers, now), False
+        # A stored registration's changes were saved one by one (`_save_change`).
     except RegistrationClosed:
         await callback.message.answer(_closed_text(services.event))
         await manager.done(show_mode=ShowMode.NO_UPDATE)
@@ -545,7 +575,7 @@ async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogM
         await send_ticket(callback.bot, callback.message.chat.id, registration, services.event)
         # E.g. the delegation of an invitation joins it (bot/delegations/membership.py).
         await services.registration_hooks.registration_completed(callback.bot, registration, dialog_data)
-    elif registration_id is not None:
+    elif dialog_data.get("changed"):
         await callback.message.answer(_("✅ Your changes are saved."))
 
 
@@ -562,6 +592,8 @@ async def _on_start(start_data: dict | None, manager: DialogManager) -> None:
     """
     manager.dialog_data.update({"answers": {}, **(start_data or {})})
     if manager.dialog_data.get("registration_id") is not None:
+        # What is stored, to save each change and say what it was.
+        manager.dialog_data["saved"] = dict(manager.dialog_data["answers"])
         return
     services = services_of(manager)
     # The chat, not `manager.event`: from a stale button that is an error event without a user.
@@ -751,7 +783,7 @@ def _review_window() -> Window:
         T(N_("📋 <b>Your registration</b>\n\n{summary}\n\nTap an item to change it."), when="is_change"),
         choices("f", "fields", _on_change),
         Button(T(N_("✅ Confirm my registration")), id="confirm", on_click=_on_confirm, when="is_new"),
-        Button(T(N_("✅ Save changes")), id="save", on_click=_on_confirm, when="is_change"),
+        Button(T(N_("✅ Done")), id="save", on_click=_on_confirm, when="is_change"),
         UNEXPECTED_INPUT,
         state=S.review,
         getter=_review_getter,

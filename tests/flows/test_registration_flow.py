@@ -115,6 +115,40 @@ async def test_change_after_registering(app, engine):
     assert chat.fake.calls_of("sendPhoto").__len__() == 1, "no second ticket for a change"
 
 
+async def test_a_change_in_me_is_saved_at_once_and_named(app, engine):
+    """Issue: an edit in /me was lost without a word when the delegate left the review without
+    "Save changes". Each change is saved as soon as it is complete, and the review names it."""
+    chat = app.chat()
+    await register(chat)
+    await chat.send("/me")
+    await chat.tap("change")
+    await chat.tap("f:email")
+    await chat.send("ana.reyes@example.org")
+    assert "✅ Saved:" in chat.last_text and "Email: ana.reyes@example.org" in chat.last_text.split("\n\n")[1]
+    [registration] = await stored(engine)
+    assert registration.email == "ana.reyes@example.org", "saved before leaving the review"
+    await chat.tap("f:departure")  # none before: the new day brings the time and the flight
+    day = next(data for data in chat.button_data() if data.startswith("d:"))
+    await chat.tap(day)
+    assert (await stored(engine))[0].departure_date is None, "not before its time and flight"
+    await chat.send("18:40")
+    await chat.send("PR 102")
+    [registration] = await stored(engine)
+    assert (registration.departure_date.isoformat(), registration.departure_flight) == (day[2:], "PR 102")
+    await chat.send("/me")  # leaves the review without "Done"
+    assert "ana.reyes@example.org" in chat.last_text and "PR 102" in chat.last_text
+
+
+async def test_done_without_a_change_says_nothing_was_saved(app, engine):
+    chat = app.chat()
+    await register(chat)
+    await chat.send("/me")
+    await chat.tap("change")
+    before = chat.size
+    await chat.tap("save")
+    assert not any("changes are saved" in text for text in chat.texts_since(before))
+
+
 async def test_withdraw_then_register_again(app, engine):
     chat = app.chat()
     await register(chat)
