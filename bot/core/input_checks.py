@@ -48,9 +48,9 @@ def _is_question_mark(char: str) -> bool:
     return "QUESTION MARK" in unicodedata.name(char, "")
 
 
-def parse_name(text: str, latin: bool = False) -> str:
+def parse_name(text: str) -> str:
     """A person's name in letters of any script, with spaces, hyphens, apostrophes and initials'
-    periods; with `latin`, in Latin letters only (as a passport's machine-readable zone has it)."""
+    periods."""
     name = clean_text(text)
     if len(name) > NAME_MAX:
         raise InvalidAnswer(N_("That is too long for a name ({limit} characters at most)."), limit=NAME_MAX)
@@ -75,12 +75,6 @@ def parse_name(text: str, latin: bool = False) -> str:
                 "Names cannot contain: {characters}. Please type your full name, as written in your passport."
             ),
             characters=" ".join(dict.fromkeys(others)),
-        )
-    if latin and any(
-        char.isalpha() and char != "\u02bc" and "LATIN" not in unicodedata.name(char, "") for char in name
-    ):
-        raise InvalidAnswer(
-            N_("Please type the name in Latin letters, as in your passport's machine-readable zone.")
         )
     return name
 
