@@ -15,6 +15,8 @@ import phonenumbers
 from babel import Locale
 from babel.dates import format_date, format_skeleton, get_date_format, get_day_names, get_month_names
 from email_validator import EmailNotValidError, validate_email
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from bot.core.i18n import DEFAULT_LANGUAGE, N_, babel_locale, in_own_digits
 
@@ -95,6 +97,40 @@ def parse_email(text: str) -> str:
     except EmailNotValidError:
         raise InvalidAnswer(N_("That does not look like an email address. Example: name@party.org")) from None
     return result.normalized
+
+
+# The mail providers most delegates use: a domain one or two letters from one of them is most likely
+# a typo (gmial.com, yahooo.com, hotmail.con). Real domains close to them are listed as known.
+_COMMON_MAIL_DOMAINS = (
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "icloud.com",
+    "proton.me",
+    "protonmail.com",
+    "aol.com",
+    "gmx.com",
+    "yandex.com",
+    "qq.com",
+    "naver.com",
+)
+_KNOWN_MAIL_DOMAINS = frozenset(
+    {*_COMMON_MAIL_DOMAINS, "ymail.com", "email.com", "mail.com", "me.com", "mac.com", "msn.com", "aim.com"}
+)
+
+
+def likely_email_typo(email: str) -> str | None:
+    """The address with a common provider's domain, when its own is a near miss of one: one letter
+    off in a short domain, two in a longer one."""
+    local, _, domain = email.rpartition("@")
+    if domain in _KNOWN_MAIL_DOMAINS:
+        return None
+    cutoff = 1 if len(domain) <= 7 else 2
+    found = process.extractOne(domain, _COMMON_MAIL_DOMAINS, scorer=OSA.distance, score_cutoff=cutoff)
+    return f"{local}@{found[0]}" if found is not None else None
 
 
 def parse_phone(text: str, country: str | None) -> str:

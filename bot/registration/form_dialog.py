@@ -224,6 +224,23 @@ def _store(key: str, parser):
     return _on_text
 
 
+async def _store_email(_message: Message, manager: DialogManager, text: str) -> None:
+    """A likely typo of a common provider (gmial.com) is asked about once: the same address typed
+    again is kept as it is."""
+    email = parse.parse_email(text)
+    suggestion = parse.likely_email_typo(email)
+    if suggestion is not None and manager.dialog_data.get("email_doubt") != email:
+        manager.dialog_data["email_doubt"] = email
+        raise InvalidAnswer(
+            N_(
+                "Did you mean {suggestion}? Please type your address again: corrected, or the same to keep it."
+            ),
+            suggestion=suggestion,
+        )
+    manager.dialog_data.pop("email_doubt", None)
+    await _remember(manager, email=email)
+
+
 async def _store_passport(_message: Message, manager: DialogManager, text: str) -> None:
     """Encrypted from the start: the dialogue data is stored too (bot/core/crypto.py)."""
     passports = services_of(manager).passports
@@ -710,7 +727,7 @@ def _about_you_windows() -> list[Window]:
         _text_step(
             S.email,
             N_("What is your <b>email address</b>? We send the programme and practical information there."),
-            _store("email", parse.parse_email),
+            _store_email,
         ),
         _text_step(
             S.phone,

@@ -149,6 +149,26 @@ async def test_done_without_a_change_says_nothing_was_saved(app, engine):
     assert not any("changes are saved" in text for text in chat.texts_since(before))
 
 
+async def test_a_likely_email_typo_is_asked_about_once(app, engine):
+    chat = app.chat()
+    await register(chat, until=S.email)
+    await chat.send("ana@gmial.com")
+    assert any("Did you mean ana@gmail.com?" in text for text in chat.texts_since(chat.size - 3))
+    assert "email address" in chat.last_text, "the same question again"
+    await chat.send("ana@gmial.com")  # the same again: kept as typed
+    assert "phone" in chat.last_text
+    await register(chat, since=S.phone)
+    assert (await stored(engine))[0].email == "ana@gmial.com"
+
+
+async def test_a_corrected_email_is_taken_at_once(app, engine):
+    chat = app.chat()
+    await register(chat, until=S.email)
+    await chat.send("ana@gmial.com")
+    await chat.send("ana@gmail.com")
+    assert "phone" in chat.last_text
+
+
 async def test_withdraw_then_register_again(app, engine):
     chat = app.chat()
     await register(chat)

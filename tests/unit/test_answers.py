@@ -78,3 +78,22 @@ def test_error_carries_values_for_the_message():
     with pytest.raises(InvalidAnswer) as caught:
         parse.parse_name("y" * 500)
     assert caught.value.values == {"limit": parse.NAME_MAX}
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion"),
+    [
+        ("ana@gmial.com", "ana@gmail.com"),
+        ("ana@gmai.com", "ana@gmail.com"),
+        ("ana@yahooo.com", "ana@yahoo.com"),
+        ("ana@hotmail.con", "ana@hotmail.com"),
+        ("ana@outlok.com", "ana@outlook.com"),
+        ("ana@gmail.com", None),
+        ("ana@akbayan.org", None),  # a party's own domain
+        ("ana@ymail.com", None),  # real providers near a common one
+        ("ana@me.com", None),
+        ("ana@yahoo.fr", None),
+    ],
+)
+def test_likely_email_typos_are_named(typed, suggestion):
+    assert parse.likely_email_typo(typed) == suggestion
