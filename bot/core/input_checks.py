@@ -164,7 +164,7 @@ _ENGLISH_FILLERS = ("of", "the")
 _BUDDHIST_ERA_OFFSET = 543
 
 
-def _ascii_digits(text: str) -> str:
+def ascii_digits(text: str) -> str:
     """Any Unicode decimal digit (Thai ๒๘, Devanagari २८, Myanmar ၂၈, full-width ２８) as 0-9."""
     return "".join(
         str(digit) if (digit := unicodedata.decimal(char, None)) is not None else char for char in text
@@ -462,7 +462,7 @@ def parse_date(text: str, earliest: date, latest: date, language: str = DEFAULT_
     month names in the language and in English."""
     typed = clean_text(text)
     words = _date_words_for(language)
-    tokens = _date_tokens(_BRACKETS.sub(" ", _fold(_ascii_digits(typed))), words)
+    tokens = _date_tokens(_BRACKETS.sub(" ", _fold(ascii_digits(typed))), words)
     readings = _readings(tokens, words.order) if tokens else None
     if not readings:
         raise _date_format_error(earliest, latest, words, language)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, time
 from html import escape
 from typing import Any
@@ -86,10 +87,13 @@ def field_values(answers: dict[str, Any], event: Event, language: str) -> dict[s
     }
 
 
-def render_answers(answers: dict[str, Any], event: Event, language: str) -> str:
+def render_answers(
+    answers: dict[str, Any], event: Event, language: str, fields: Iterable[str] = FIELD_LABELS
+) -> str:
+    """A line per review field (all of them, or the `fields` given)."""
     values = field_values(answers, event, language)
     # The label and its colon are one message: French writes "Pays :", Chinese "国家：".
     return "\n".join(
-        _("<b>{label}:</b> {value}").format(label=_(label), value=values[field])
-        for field, label in FIELD_LABELS.items()
+        _("<b>{label}:</b> {value}").format(label=_(FIELD_LABELS[field]), value=values[field])
+        for field in fields
     )

@@ -60,12 +60,12 @@ async def answer_question(
     # Off the event loop: matching by meaning takes some 20 ms of CPU, outside the GIL.
     result = await asyncio.to_thread(services.faq.search, text, language)
     now = services.clock.now()
-    # An answer speaks the question's language; "not sure" speaks the delegate's own (the text may
-    # be no question at all, and its language a guess).
-    speaking = _answer_language(result.language, language) if result.answers else language
-    with get_i18n().use_locale(speaking):
+    with get_i18n().use_locale(_answer_language(result.language, language)):
         parts = [_answer_text(services, answer, result.language, now) for answer in result.answers]
         answer = "\n\n".join(part for part in parts if part) or None
+    # An answer speaks the question's language; "not sure" speaks the delegate's own (the text may
+    # be no question at all, and its language a guess).
+    speaking = _answer_language(result.language, language) if answer is not None else language
     if answer is None and not looks_like_question(text, (language, result.language)):
         # A name, a link, a greeting: neither answered nor worth the organisers' time.
         with get_i18n().use_locale(language):
@@ -83,8 +83,6 @@ async def answer_question(
     )
     log.info("question %s: %s (score %.2f)", question.id, question.matched or "not sure", result.score)
     can_ask = services.settings.organiser_chat_id is not None
-    if answer is None:
-        speaking = language
     with get_i18n().use_locale(speaking):
         button = InlineKeyboardButton(
             text=_("🙋 Ask the organisers"), callback_data=AskOrganisers(question_id=question.id).pack()

@@ -66,7 +66,7 @@ _ASKED = {
     Topic.DOCUMENTS: "where",
 }
 # Answers about the programme as a whole, which a named day or a session makes more precise.
-_ABOUT_PROGRAMME = ("faq:programme", "faq:dates", "session:")
+_WHOLE_PROGRAMME = ("faq:programme", "faq:dates")
 _QUESTION_NORM = 0.25  # 0.5 is the cosine; lower forgives questions longer than the text they match
 _WHOLE_ENTRY = 0.3  # weight of the entry's texts taken together, against its single best text
 _COVERAGE = 0.5  # weight of the share of the question the entry's words explain
@@ -108,28 +108,28 @@ _MAX_CLAUSES = 4  # parts of a message matched on their own: the last ones (the 
 _SPACE_BETWEEN_PHRASES = frozenset({"th", "km", "my"})
 
 
+def _any_of(words: set[str]) -> re.Pattern[str]:
+    """Any of the words, longest first: whole words in spaced scripts, anywhere in the others."""
+    ordered = sorted(words, key=len, reverse=True)
+    spaced = [rf"(?<!\w){re.escape(word)}(?!\w)" for word in ordered if not _CONTINUOUS.search(word)]
+    unspaced = [re.escape(word) for word in ordered if _CONTINUOUS.search(word)]
+    return re.compile("|".join(spaced + unspaced), re.IGNORECASE)
+
+
 @cache
 def _joins(language: str) -> re.Pattern[str]:
-    """Words that join two questions in the language (and in English, often mixed in; guide.yaml):
-    whole words in spaced scripts."""
+    """Words that join two questions in the language (and in English, often mixed in; guide.yaml)."""
     joins = guide_data()["joins"]
-    words = sorted({*joins.get(language, ()), *joins[FALLBACK_LANGUAGE]}, key=len, reverse=True)
-    spaced = [rf"(?<!\w){re.escape(word)}(?!\w)" for word in words if not _CONTINUOUS.search(word)]
-    unspaced = [re.escape(word) for word in words if _CONTINUOUS.search(word)]
-    return re.compile("|".join(spaced + unspaced), re.IGNORECASE)
+    return _any_of({*joins.get(language, ()), *joins[FALLBACK_LANGUAGE]})
 
 
 @cache
 def _question_words(language: str) -> dict[str, re.Pattern[str]]:
     """Per kind (when, where), the question words of the language and of English."""
-    patterns = {}
-    for kind, words_by_language in guide_data()["asks"].items():
-        words = {*words_by_language.get(language, ()), *words_by_language[FALLBACK_LANGUAGE]}
-        ordered = sorted(words, key=len, reverse=True)
-        spaced = [rf"(?<!\w){re.escape(word)}(?!\w)" for word in ordered if not _CONTINUOUS.search(word)]
-        unspaced = [re.escape(word) for word in ordered if _CONTINUOUS.search(word)]
-        patterns[kind] = re.compile("|".join(spaced + unspaced), re.IGNORECASE)
-    return patterns
+    return {
+        kind: _any_of({*words.get(language, ()), *words[FALLBACK_LANGUAGE]})
+        for kind, words in guide_data()["asks"].items()
+    }
 
 
 def asked_kind(text: str, language: str) -> str | None:
@@ -395,11 +395,11 @@ class FaqMatcher:
         return self._semantic is not None and self._semantic.wait(timeout)
 
     def _ranking(
-        self, text: str, language: str, scores: dict[str, float]
+        self, text: str, embedded: str | None, language: str, scores: dict[str, float]
     ) -> tuple[list[tuple[str, float]], bool]:
-        """Answerables by score, best first, from their keyword `scores`; whether the scores
-        include the meaning (else keywords alone, with their own threshold)."""
-        similarities = self._semantic.similarities(text) if self._semantic is not None else None
+        """Answerables by score, best first, from their keyword `scores` and the meaning of
+        `embedded` (None: keywords alone, with their own threshold); whether meaning was used."""
+        similarities = self._semantic.similarities(embedded) if embedded is not None else None
         if similarities is not None:
             meaning: dict[str, float] = {}
             for key, similarity in zip(self._keys, similarities.tolist(), strict=True):
@@ -428,59 +428,55 @@ class FaqMatcher:
         question about two things; the day or half-day a question about the programme names."""
         scores, by_language = self._scores(text)
         language = self.detect_language(text, hint_language, by_language)
-        ranking, semantic = self._ranking(text, language, scores)
+        # A long message is embedded from its last sentences, where its question is.
+        ready = self._semantic is not None and self._semantic.ready
+        embedded = self._semantic.tail(text) if ready else None
+        ranking, semantic = self._ranking(text, embedded, language, scores)
         best_key, best = ranking[0] if ranking else (None, 0.0)
         runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
         sure = self._sure(ranking, semantic)
-        answers = [sure] if sure else []
-        if semantic and self._semantic is not None:
-            if sure:
-                answers += self._second_answer(text, language, ranking, answers)
-            else:
-                answers = self._tied_answers(text, language, ranking)
+        answers = (
+            self._both_answers(embedded, language, ranking, sure) if semantic else [sure] if sure else []
+        )
         part = self._days.find(text)
-        if part is not None and all(key.startswith(_ABOUT_PROGRAMME[:2]) for key in answers):
+        if part is not None and all(key.startswith(_WHOLE_PROGRAMME) for key in answers):
             # "What is on the second day?": that day, not the whole programme or its dates; a
             # session, or anything else, keeps its own answer.
             answers = [part.key]
         found = Answerable(best_key) if best_key else None
         return Result(tuple(Answerable(key) for key in answers), language, best, runner_up, found)
 
-    def _tied_answers(self, text: str, language: str, ranking: list[tuple[str, float]]) -> list[str]:
-        """Two answers close to each other and both near an answer ("who organises it, and what is
-        it about?"): both, when each is what one part of the message is about."""
-        if len(ranking) < 2 or ranking[1][1] < CLEAR_THRESHOLD:
-            return []
-        tied = {ranking[0][0], ranking[1][0]}
+    def _part_answers(self, embedded: str, language: str) -> set[str]:
+        """What each part of the embedded message is about, by keywords alone (a millisecond each,
+        where embedding each part would double the CPU of the answer)."""
         found = set()
-        for clause in clauses(self._semantic.tail(text), language):
+        for clause in clauses(embedded, language):
             scores, _ = self._scores(clause)
             found.add(self._sure(sorted(scores.items(), key=lambda item: -item[1]), semantic=False))
-        return [ranking[0][0], ranking[1][0]] if tied <= found else []
+        return found - {None}
 
-    def _second_answer(
-        self, text: str, language: str, ranking: list[tuple[str, float]], answers: list[str]
+    def _both_answers(
+        self, embedded: str, language: str, ranking: list[tuple[str, float]], sure: str | None
     ) -> list[str]:
-        """The answer of another part of the message ("how do I register, and is it too late?"),
-        when it is a close runner-up of the whole message too. The parts are matched by keywords
-        alone (a millisecond each, where embedding them would double the CPU of the answer). A
-        session's answer has its day and time: no second answer about the programme beside it."""
+        """Two answers for a message about two things, when its runner-up is close to an answer
+        and a part of the message is about it: beside the sure answer ("how do I register, and is
+        it too late?"), or, with none sure, with the best one when another part is about that
+        ("who organises it, and what is it about?"). A session's answer has its day and time: no
+        answer about the whole programme beside it."""
         if len(ranking) < 2 or ranking[1][1] < CLEAR_THRESHOLD:
-            return []
-        runner_up = ranking[1][0]
-        # The parts of what was embedded: a long message's story before its question has none.
-        for clause in clauses(self._semantic.tail(text), language):
-            scores, _ = self._scores(clause)
-            found = self._sure(sorted(scores.items(), key=lambda item: -item[1]), semantic=False)
-            if found != runner_up or found in answers:
-                continue
-            keys = (*answers, found)
-            if any(key.startswith("session:") for key in keys) and any(
-                key.startswith(_ABOUT_PROGRAMME[:2]) for key in keys
-            ):
-                return []
-            return [found]
-        return []
+            return [sure] if sure else []
+        best, runner_up = ranking[0][0], ranking[1][0]
+        parts = self._part_answers(embedded, language)
+        if runner_up not in parts or (sure is None and best not in parts):
+            return [sure] if sure else []
+        keys = (best, runner_up)
+        if (
+            sure
+            and any(key.startswith("session:") for key in keys)
+            and any(key.startswith(_WHOLE_PROGRAMME) for key in keys)
+        ):
+            return [sure]
+        return [best, runner_up]
 
     def detect_language(
         self, text: str, hint: str | None = None, evidence: dict[str, float] | None = None

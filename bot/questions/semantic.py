@@ -144,7 +144,7 @@ class SemanticIndex:
         if self._matrix is None or self._model is None:
             return None
         with self._lock:
-            vector = self._model.query(self.tail(question))
+            vector = self._model.query(question)
         # einsum, not BLAS: a BLAS call leaves a second thread spinning, which doubles the CPU of
         # everything the bot does next.
         return np.einsum("ij,j->i", self._matrix, vector)

@@ -17,6 +17,7 @@ from babel.dates import get_day_names, get_month_names
 
 from bot.core.event import Event
 from bot.core.i18n import supported_languages
+from bot.core.input_checks import ascii_digits
 from bot.questions.guide import guide_data
 
 
@@ -34,11 +35,9 @@ def _fold(text: str) -> str:
     """Case, accents of Latin letters and digits of any script folded (`Thứ Ba` = `thu ba`,
     `๓๐` = `30`); other marks kept."""
     folded = []
-    for char in unicodedata.normalize("NFKD", text.casefold()):
-        if unicodedata.combining(char) and folded and folded[-1].isascii():
-            continue
-        digit = unicodedata.decimal(char, None)
-        folded.append(str(digit) if digit is not None else char)
+    for char in unicodedata.normalize("NFKD", ascii_digits(text).casefold()):
+        if not (unicodedata.combining(char) and folded and folded[-1].isascii()):
+            folded.append(char)
     return unicodedata.normalize("NFC", "".join(folded))
 
 

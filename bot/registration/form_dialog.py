@@ -548,11 +548,7 @@ async def _review_getter(dialog_manager: DialogManager, services: Services, **_k
     summary = render_answers(shown, services.event, language)
     just_saved = dialog_manager.dialog_data.get("just_saved") or []
     if just_saved:
-        values = field_values(shown, services.event, language)
-        saved = "\n".join(
-            _("<b>{label}:</b> {value}").format(label=_(FIELD_LABELS[field]), value=values[field])
-            for field in just_saved
-        )
+        saved = render_answers(shown, services.event, language, just_saved)
         summary = _("✅ Saved:") + "\n" + saved + "\n\n" + summary
     return {
         "summary": summary,
