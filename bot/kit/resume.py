@@ -70,12 +70,13 @@ async def offer_to_continue(message: Message, manager: DialogManager) -> None:
 
 
 async def show_again(message: Message, manager: DialogManager) -> None:
-    """After a wrong answer: the same question again below the explanation when its window is short;
-    a long window (a registration card) is not copied, the continue line is offered instead."""
+    """After a wrong answer: the same question again below the explanation when its window is short
+    (its copy above deleted: one question in the chat, not two); a long window (a registration
+    card) is not moved, the continue line is offered instead."""
     if await _is_long(manager):
         await offer_to_continue(message, manager)
     else:
-        manager.show_mode = ShowMode.SEND
+        manager.show_mode = ShowMode.DELETE_AND_SEND
 
 
 async def _is_long(manager: DialogManager) -> bool:

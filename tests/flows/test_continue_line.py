@@ -184,6 +184,9 @@ async def test_a_wrong_answer_gets_the_short_question_again_not_the_long_card(ap
     await register(chat, until=S.gender)
     await chat.send_sticker()
     assert GENDER in chat.last_text, "a short question comes again below the explanation"
+    await chat.send("off topic words that are no question")
+    assert GENDER in chat.last_text
+    assert len(holding(chat, GENDER)) == 1, "its copy above is deleted: one question in the chat"
     await chat.tap("g:woman")
     await register(chat, since=S.country)
     await chat.send("/me")
