@@ -30,6 +30,7 @@ async def prepare(settings: Settings) -> tuple[Dispatcher, Bot]:
     services: Services = dp["services"]
     if settings.migrate_on_start:
         await upgrade_schema(services.engine)
+    await services.registrations.record_form()
     unreadable = await services.privacy.unreadable_passports()
     if unreadable:
         raise SystemExit(

@@ -8,30 +8,18 @@ from bot.kit.resume import name_place
 
 
 class RegistrationSG(StatesGroup):
-    # Its place is named by bot/registration/form_dialog.py: the question number depends on the
-    # answers given.
+    """The form's questions are the event file's: a state per kind of window, the question asked
+    in the dialogue's data (bot/registration/form_dialog.py names its place: "question 5 of 16")."""
+
     language = State()
     consent = State()
-    full_name = State()
-    gender = State()
+    text = State()  # any typed answer: text, name, email, time, number, flight, document
+    choice = State()
+    multi = State()
+    yes_no = State()
+    date = State()
     country = State()
-    organisation = State()
-    position = State()
-    role = State()
-    email = State()
     phone = State()
-    arrival_date = State()
-    arrival_time = State()
-    arrival_flight = State()
-    departure_date = State()
-    departure_time = State()
-    departure_flight = State()
-    hotel = State()
-    visa = State()
-    nationality = State()
-    passport = State()
-    dietary = State()
-    accessibility = State()
     review = State()
 
 

@@ -7,16 +7,18 @@ register between the preview and a scheduled send are included.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_
+from sqlalchemy import Select, and_, false, func, or_
 from sqlmodel import col, delete, select
 
 from bot.core.db import SessionFactory, autocommit_engine, insert_for
 from bot.core.event import Event
+from bot.core.form import COLUMN_KEYS, QuestionType, Step, counted_values
 from bot.core.models import BotUser, Delegation, Registration, RegistrationStart, RegistrationStatus
 
 
@@ -27,6 +29,7 @@ class AudienceKind(StrEnum):
     DELEGATION = "delegation"
     ROLE = "role"
     LANGUAGE = "language"
+    ANSWER = "answer"  # by the answer to a choice or yes/no question of the form: "<key>=<value>"
     UNFINISHED = "unfinished"  # opened the registration dialogue, never confirmed
     NOT_CHECKED_IN = "not_checked_in"
 
@@ -39,6 +42,7 @@ KINDS_WITH_VALUE = frozenset(
         AudienceKind.DELEGATION,
         AudienceKind.ROLE,
         AudienceKind.LANGUAGE,
+        AudienceKind.ANSWER,
     }
 )
 ACTIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.PENDING)
@@ -103,7 +107,40 @@ class AudienceService:
                 return query.where(active, language == audience.value)
             case AudienceKind.NOT_CHECKED_IN:
                 return query.where(active, col(Registration.checked_in_at).is_(None))
+            case AudienceKind.ANSWER:
+                return query.where(active, self._answered(audience.value or ""))
         raise ValueError(audience.kind)
+
+    def _chosen_steps(self) -> list[Step]:
+        """The questions an audience can be chosen by (countries and roles have their own kind)."""
+        return [
+            step
+            for step in self.event.form.counted()
+            if step.question.type is not QuestionType.COUNTRY and step.key != "role"
+        ]
+
+    def _answer_column(self, step: Step) -> Any:
+        if step.key in COLUMN_KEYS:
+            return col(getattr(Registration, step.key))
+        return Registration.custom_answers[step.key].as_string()
+
+    def _answered(self, value: str) -> Any:
+        """Whose answer to the question of `<key>=<value>` is (or includes) the value."""
+        key, _sep, chosen = value.partition("=")
+        step = self.event.form.step(key)
+        if step is None or step not in self._chosen_steps():
+            return false()
+        column = self._answer_column(step)
+        if step.question.type is QuestionType.YES_NO:
+            stored = {"yes": (True, 1, "true", "1"), "no": (False, 0, "false", "0")}.get(chosen, ())
+            if step.key in COLUMN_KEYS:
+                return column.is_(chosen == "yes") if stored else false()
+            return column.in_([str(item) for item in stored[2:]]) if stored else false()
+        if step.question.type is QuestionType.MULTI:
+            if step.key in COLUMN_KEYS:  # comma-separated ids
+                return ("," + column + ",").contains(f",{chosen},")
+            return column.contains(json.dumps(chosen))
+        return column == chosen
 
     def _unfinished(self) -> Select:
         start = RegistrationStart
@@ -153,18 +190,36 @@ class AudienceService:
             async with self._sessions() as session:
                 rows = (await session.exec(query)).all()
             return [Option(language, count) for language, count in sorted(rows)]
+        if kind is AudienceKind.ANSWER:
+            return await self._answers()
         column = {AudienceKind.COUNTRY: Registration.country, AudienceKind.ROLE: Registration.role}[kind]
         counts = await self._grouped(col(column), col(Registration.status).in_(ACTIVE))
         return [Option(value, count) for value, count in sorted(counts.items())]
 
     async def _grouped(self, column: Any, condition: Any) -> dict[str, int]:
-        query = (
-            select(column, func.count())
+        # Grouped in an outer query: PostgreSQL takes a JSON key, a bound parameter, as another
+        # expression in GROUP BY than in the select list.
+        values = (
+            select(column.label("value"))
             .where(Registration.event_id == self.event.id, col(Registration.user_id).is_not(None), condition)
-            .group_by(column)
+            .subquery()
         )
+        query = select(values.c.value, func.count()).group_by(values.c.value)
         async with self._sessions() as session:
             return {value: count for value, count in (await session.exec(query)).all()}
+
+    async def _answers(self) -> list[Option]:
+        """Each answer given to the questions audiences are chosen by, with how many gave it."""
+        options = []
+        for step in self._chosen_steps():
+            counts: dict[str, int] = {}
+            for stored, count in (
+                await self._grouped(self._answer_column(step), col(Registration.status).in_(ACTIVE))
+            ).items():
+                for value in counted_values(stored, step.question.type):
+                    counts[value] = counts.get(value, 0) + count
+            options += [Option(f"{step.key}={value}", count) for value, count in counts.items()]
+        return options
 
     async def _delegations(self) -> list[Option]:
         members = func.count(col(Registration.id))

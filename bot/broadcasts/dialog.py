@@ -25,6 +25,7 @@ from bot.broadcasts.outbox import fmt_when, progress_keyboard, progress_text, se
 from bot.broadcasts.service import Content
 from bot.core import input_checks as parse
 from bot.core.event import Event, localized
+from bot.core.form import QuestionType, plain_text
 from bot.core.i18n import (
     N_,
     collation_key,
@@ -36,7 +37,8 @@ from bot.core.i18n import (
 )
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
-from bot.core.labels import STATUSES, label
+from bot.core.labels import STATUSES, label, yes_no
+from bot.core.summary import option_label, step_label
 from bot.kit.filters import staff_only
 from bot.kit.services import Services, services_of
 from bot.kit.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, check_html
@@ -53,6 +55,7 @@ KIND_LABELS = {
     AudienceKind.DELEGATION: N_("By delegation…"),
     AudienceKind.ROLE: N_("By role…"),
     AudienceKind.LANGUAGE: N_("By language…"),
+    AudienceKind.ANSWER: N_("By an answer to the form…"),
     AudienceKind.UNFINISHED: N_("Unfinished registrations ({count})"),
     AudienceKind.NOT_CHECKED_IN: N_("Not checked in yet ({count})"),
 }
@@ -64,6 +67,7 @@ AUDIENCE_NAMES = {
     AudienceKind.DELEGATION: N_("delegation: {value}"),
     AudienceKind.ROLE: N_("role: {value}"),
     AudienceKind.LANGUAGE: N_("language: {value}"),
+    AudienceKind.ANSWER: N_("answered {value}"),
     AudienceKind.UNFINISHED: N_("unfinished registrations"),
     AudienceKind.NOT_CHECKED_IN: N_("registered, not checked in yet"),
 }
@@ -97,7 +101,22 @@ def value_label(kind: AudienceKind, option: Option, event: Event, language: str)
     if kind is AudienceKind.ROLE:
         role = event.role(option.value)
         return localized(role.label, language) if role else option.value
+    if kind is AudienceKind.ANSWER:
+        return answer_label(option.value, event, language)
     return language_name(option.value, language)
+
+
+def answer_label(value: str, event: Event, language: str) -> str:
+    """`hotel_needed=yes` as staff read it: "Hotel: Yes"."""
+    key, _sep, chosen = value.partition("=")
+    step = event.form.step(key)
+    if step is None:
+        return value
+    if step.question.type is QuestionType.YES_NO:
+        shown = yes_no(chosen == "yes")
+    else:
+        shown = plain_text(option_label(step.question, chosen, language))
+    return f"{plain_text(step_label(step, event, language))}: {shown}"
 
 
 async def audience_name(audience: Audience, audiences: AudienceService, event: Event, language: str) -> str:

@@ -92,6 +92,8 @@ class PassportCipher:
             return MASK * 6
         return mask(number)
 
-    def for_display(self, answers: dict[str, Any]) -> dict[str, Any]:
-        """A copy of registration answers with the passport number masked."""
-        return {**answers, "passport_number": self.masked(answers.get("passport_number"))}
+    def for_display(
+        self, answers: dict[str, Any], keys: Iterable[str] = ("passport_number",)
+    ) -> dict[str, Any]:
+        """A copy of registration answers with the sensitive ones (`keys`) masked."""
+        return {**answers, **{key: self.masked(answers[key]) for key in keys if answers.get(key)}}

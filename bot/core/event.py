@@ -17,9 +17,11 @@ import yaml
 from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-FALLBACK_LANGUAGE = "en"
-
-LocalizedText = dict[str, str]
+# Re-exported: the event file's texts and options are those of its form.
+from bot.core.form import FALLBACK_LANGUAGE as FALLBACK_LANGUAGE
+from bot.core.form import Form
+from bot.core.form import LocalizedText as LocalizedText
+from bot.core.form import Option as Option
 
 
 def localized(text: LocalizedText, language: str) -> str:
@@ -33,13 +35,6 @@ def localized(text: LocalizedText, language: str) -> str:
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Option(_Strict):
-    """A choice offered in the form (participation role, dietary need…)."""
-
-    id: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
-    label: LocalizedText
 
 
 class Privacy(_Strict):
@@ -224,8 +219,8 @@ class Event(_Strict):
     website: str | None = None
     gender_balance: GenderBalancePolicy = GenderBalancePolicy.ADVISE
     privacy: Privacy
-    roles: tuple[Option, ...]
-    dietary_options: tuple[Option, ...] = ()
+    # The registration form (bot/core/form.py, docs/forms.md).
+    form: Form
     usual_countries: tuple[str, ...] = ()
     venue: Place | None = None
     hotel: Place | None = None
@@ -236,6 +231,11 @@ class Event(_Strict):
     contacts: tuple[Contact, ...] = ()
     faq: tuple[FaqEntry, ...] = ()
     reminders: Reminders = Reminders()
+
+    @field_validator("form", mode="before")
+    @classmethod
+    def _questions(cls, value: object) -> object:
+        return {"questions": value} if isinstance(value, list | tuple) else value
 
     @field_validator("timezone")
     @classmethod
@@ -265,8 +265,6 @@ class Event(_Strict):
             raise ValueError("ends_on is before starts_on")
         if FALLBACK_LANGUAGE not in self.name:
             raise ValueError("name needs an English text")
-        if not self.roles:
-            raise ValueError("at least one participation role is needed")
         days = [day.date for day in self.programme.days]
         if any(not self.starts_on <= day <= self.ends_on for day in days) or len(set(days)) != len(days):
             raise ValueError("programme days must be distinct days of the event")
@@ -282,6 +280,17 @@ class Event(_Strict):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def roles(self) -> tuple[Option, ...]:
+        """The participation roles: the options of the form's `role` question."""
+        question = self.form.question("role")
+        return question.options if question else ()
+
+    @property
+    def dietary_options(self) -> tuple[Option, ...]:
+        question = self.form.question("dietary")
+        return question.options if question else ()
 
     def role(self, role_id: str) -> Option | None:
         return next((role for role in self.roles if role.id == role_id), None)
@@ -328,13 +337,26 @@ def load_event(path: Path) -> Event:
     try:
         event = Event.model_validate(raw)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top)"
-        raise EventFileError(f"Event file {path}: {where}: {first['msg']}") from None
+        where, message = error_place(error.errors()[0])
+        raise EventFileError(f"Event file {path}: {where}: {message}") from None
     for document in event.documents:
         if document.file and not (path.parent / document.file).is_file():
             raise EventFileError(f"Event file {path}: documents.{document.id}.file: no file {document.file}")
     return event
+
+
+def error_place(error: dict) -> tuple[str, str]:
+    """Where a validation error is, as organisers find it in the file (`form[7].options[2].label`),
+    and what it says."""
+    where = ""
+    for part in error["loc"]:
+        if part == "questions" and where == "form":
+            continue  # the form is a list in the file
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
+    cause = (error.get("ctx") or {}).get("error")
+    where += getattr(cause, "path", "")
+    message = str(cause) if cause is not None else error["msg"]
+    return where or "(top)", message
 
 
 @dataclass(frozen=True)

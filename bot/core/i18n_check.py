@@ -252,7 +252,9 @@ def localized_texts(value: object, where: str) -> Iterator[tuple[str, dict[str, 
     """(path, {language: text}) of every text given per language in the event (name, roles...)."""
     if isinstance(value, BaseModel):
         for name in type(value).model_fields:
-            yield from localized_texts(getattr(value, name), f"{where}.{name}" if where else name)
+            # The form's questions are the `form:` list of the file: `form[role].options[delegate]`.
+            inner = where if (where, name) == ("form", "questions") else f"{where}.{name}" if where else name
+            yield from localized_texts(getattr(value, name), inner)
     elif isinstance(value, tuple | list):
         for index, item in enumerate(value):
             label = getattr(item, "id", index)

@@ -531,3 +531,33 @@ def parse_passport(text: str) -> str:
 def travel_window(starts_on: date, ends_on: date) -> tuple[date, date]:
     """Dates a delegate may plausibly travel on for this event."""
     return starts_on - timedelta(days=30), ends_on + timedelta(days=30)
+
+
+_WHOLE_NUMBER = re.compile(r"^[+-]?\d{1,9}$")
+
+
+def parse_number(text: str, minimum: int | None, maximum: int | None) -> int:
+    """A whole number in any script's digits, within the question's range."""
+    typed = ascii_digits(clean_text(text)).replace(" ", "")
+    if not _WHOLE_NUMBER.match(typed):
+        raise InvalidAnswer(N_("Please type a whole number, in digits."))
+    value = int(typed)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        if minimum is not None and maximum is not None:
+            raise InvalidAnswer(
+                N_("Please type a number from {minimum} to {maximum}."), minimum=minimum, maximum=maximum
+            )
+        if minimum is not None:
+            raise InvalidAnswer(N_("Please type a number of at least {minimum}."), minimum=minimum)
+        raise InvalidAnswer(N_("Please type a number of at most {maximum}."), maximum=maximum)
+    return value
+
+
+def parse_latin_name(text: str) -> str:
+    """A name as the passport's machine-readable lines spell it: Latin letters only."""
+    name = parse_name(text)
+    if any(char.isalpha() and "LATIN" not in unicodedata.name(char, "") for char in name):
+        raise InvalidAnswer(
+            N_("Please type your name in Latin letters, as the passport spells it (e.g. under its photo).")
+        )
+    return name

@@ -1,99 +1,153 @@
-"""A registration's answers as the delegate reads them (review screen, confirmation, /me)."""
+"""A registration's answers as people read them (review screen, /me, /mydata, staff cards,
+exports), driven by the event file's form: a line per question, in the form's order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, time
 from html import escape
 from typing import Any
 
 from bot.core.event import Event, localized
-from bot.core.i18n import N_, country_name, fmt_date, fmt_time, language_name
+from bot.core.form import Question, QuestionType, Step, plain_text
+from bot.core.i18n import N_, country_name, fmt_date, fmt_number, fmt_time, language_name
 from bot.core.i18n import gettext as _
-from bot.core.labels import GENDERS, label, yes_no
+from bot.core.labels import yes_no
 
-# Field of the answers -> its label on the review screen; the order is the dialogue's.
-FIELD_LABELS = {
-    "language": N_("Language"),
-    "full_name": N_("Full name"),
-    "gender": N_("Gender"),
-    "country": N_("Country"),
-    "organisation": N_("Party or organisation"),
-    "position": N_("Position"),
-    "role": N_("Participation"),
-    "email": N_("Email"),
-    "phone": N_("Phone"),
-    "arrival": N_("Arrival"),
-    "departure": N_("Departure"),
-    "hotel_needed": N_("Hotel"),
-    "visa_needed": N_("Visa letter"),
-    "dietary": N_("Dietary needs"),
-    "accessibility": N_("Accessibility"),
-}
+# The review's first item: the language the bot speaks, asked before the form.
+LANGUAGE_FIELD = "language"
+LANGUAGE_LABEL = N_("Language")
+MISSING = N_("❗ not answered yet")
 
 
-def _as_date(value: Any) -> date | None:
+def fill(text: str, event: Event, language: str) -> str:
+    """A form text with the event's names put in ({city}, {event_name})."""
+    if "{" not in text:
+        return text
+    return text.format(
+        city=escape(localized(event.city, language)), event_name=escape(localized(event.name, language))
+    )
+
+
+def question_text(question: Question, event: Event, language: str) -> str:
+    return fill(localized(question.text, language), event, language)
+
+
+def question_label(question: Question, event: Event, language: str) -> str:
+    """Its short name (review, cards, export headers): its label, or its text without tags."""
+    if question.label:
+        return fill(localized(question.label, language), event, language)
+    return plain_text(question_text(question, event, language))
+
+
+def step_label(step: Step, event: Event, language: str) -> str:
+    return question_label(step.question, event, language)
+
+
+def _skipped_text(question: Question, event: Event, language: str) -> str:
+    for text in (question.none, question.skip):
+        if text:
+            return fill(localized(text, language), event, language)
+    return "—"  # a dash reads the same in every language
+
+
+def _as_date(value: Any) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _as_time(value: Any) -> time | None:
+def _as_time(value: Any) -> time:
     return time.fromisoformat(value) if isinstance(value, str) else value
 
 
-def travel_line(answers: dict[str, Any], prefix: str, language: str) -> str:
-    day = _as_date(answers.get(f"{prefix}_date"))
-    if day is None:
-        return _("no airport transfer needed")
-    parts = [fmt_date(day, language, "medium")]
-    moment = _as_time(answers.get(f"{prefix}_time"))
-    if moment is not None:
-        parts.append(fmt_time(moment, language))
-    if answers.get(f"{prefix}_flight"):
-        parts.append(escape(answers[f"{prefix}_flight"]))
+def option_label(question: Question, option_id: str, language: str) -> str:
+    option = question.option(option_id)
+    return localized(option.label, language) if option else escape(str(option_id))
+
+
+def value_text(step: Step, answers: Mapping[str, Any], event: Event, language: str) -> str:
+    """One answer as display text (HTML-escaped where it was typed)."""
+    question, value = step.question, answers.get(step.key)
+    kind = question.type
+    if kind is QuestionType.MULTI:
+        chosen = value.split(",") if isinstance(value, str) else value or []
+        labels = [option_label(question, option, language) for option in chosen if option]
+        if answers.get(step.other_key):
+            labels.append(escape(answers[step.other_key]))
+        return ", ".join(labels) or _skipped_text(question, event, language)
+    if value is None:
+        return _skipped_text(question, event, language)
+    match kind:
+        case QuestionType.CHOICE:
+            return option_label(question, value, language)
+        case QuestionType.YES_NO:
+            return yes_no(bool(value))
+        case QuestionType.DATE:
+            return fmt_date(_as_date(value), language, "medium")
+        case QuestionType.TIME:
+            return fmt_time(_as_time(value), language)
+        case QuestionType.COUNTRY:
+            return country_name(value, language)
+        case QuestionType.NUMBER:
+            return fmt_number(value, language)
+    return escape(str(value))
+
+
+def field_text(
+    question: Question, form_steps: Iterable[Step], answers: Mapping[str, Any], event: Event, language: str
+) -> str:
+    """A review item: a question's answer, or a group's answers on one line."""
+    steps = [step for step in form_steps if step.field == question.id]
+    if question.type is not QuestionType.GROUP:
+        return value_text(steps[0], answers, event, language)
+    if answers.get(steps[0].key) is None:
+        return _skipped_text(question, event, language)
+    parts = [
+        value_text(step, answers, event, language) for step in steps if answers.get(step.key) is not None
+    ]
     return ", ".join(parts)
 
 
-def dietary_line(answers: dict[str, Any], event: Event, language: str) -> str:
-    chosen = [option for option in (answers.get("dietary") or "").split(",") if option]
-    labels = [localized(event.dietary(option).label, language) for option in chosen if event.dietary(option)]
-    if answers.get("dietary_notes"):
-        labels.append(escape(answers["dietary_notes"]))
-    return ", ".join(labels) or _("no dietary needs")
+def shown_fields(answers: Mapping[str, Any], event: Event) -> list[Question]:
+    """The form's items that apply to these answers (no passport line without a visa letter)."""
+    form = event.form
+    return [
+        question
+        for question in form.fields()
+        if any(form.applies(step, answers) for step in form.steps if step.field == question.id)
+    ]
 
 
-def field_values(answers: dict[str, Any], event: Event, language: str) -> dict[str, str]:
-    """Every review field as display text (HTML-escaped where the delegate typed it)."""
-    role = event.role(answers.get("role", ""))
-    visa = yes_no(bool(answers.get("visa_needed")))
-    if answers.get("visa_needed") and answers.get("nationality"):
-        nationality = country_name(answers["nationality"], language)
-        visa += f" ({nationality}, {escape(answers.get('passport_number') or '')})"
-    return {
-        "language": language_name(answers.get("language", language)),
-        "full_name": escape(answers.get("full_name", "")),
-        "gender": label(GENDERS, answers.get("gender")),
-        "country": country_name(answers["country"], language) if answers.get("country") else "",
-        "organisation": escape(answers.get("organisation", "")),
-        "position": escape(answers.get("position", "")),
-        "role": localized(role.label, language) if role else "",
-        "email": escape(answers.get("email", "")),
-        "phone": escape(answers.get("phone", "")),
-        "arrival": travel_line(answers, "arrival", language),
-        "departure": travel_line(answers, "departure", language),
-        "hotel_needed": yes_no(bool(answers.get("hotel_needed"))),
-        "visa_needed": visa,
-        "dietary": dietary_line(answers, event, language),
-        "accessibility": escape(answers.get("accessibility") or "") or _("no accessibility needs"),
-    }
+def field_values(answers: Mapping[str, Any], event: Event, language: str) -> dict[str, str]:
+    """Every item that applies, as display text: the language first, then the form's."""
+    form = event.form
+    values = {LANGUAGE_FIELD: language_name(answers.get(LANGUAGE_FIELD) or language)}
+    for question in shown_fields(answers, event):
+        steps = [step for step in form.steps if step.field == question.id]
+        if any(form.missing(step, answers) for step in steps):
+            values[question.id] = _(MISSING)
+        else:
+            values[question.id] = field_text(question, steps, answers, event, language)
+    return values
+
+
+def field_labels(event: Event, language: str) -> dict[str, str]:
+    """Each item's label: the language's, then the form's questions."""
+    labels = {LANGUAGE_FIELD: _(LANGUAGE_LABEL)}
+    labels.update(
+        {question.id: question_label(question, event, language) for question in event.form.fields()}
+    )
+    return labels
 
 
 def render_answers(
-    answers: dict[str, Any], event: Event, language: str, fields: Iterable[str] = FIELD_LABELS
+    answers: Mapping[str, Any], event: Event, language: str, fields: Iterable[str] | None = None
 ) -> str:
-    """A line per review field (all of them, or the `fields` given)."""
+    """A line per item (all that apply, or the `fields` given)."""
     values = field_values(answers, event, language)
+    labels = field_labels(event, language)
     # The label and its colon are one message: French writes "Pays :", Chinese "国家：".
     return "\n".join(
-        _("<b>{label}:</b> {value}").format(label=_(FIELD_LABELS[field]), value=values[field])
-        for field in fields
+        _("<b>{label}:</b> {value}").format(label=labels[field], value=values[field])
+        for field in (values if fields is None else fields)
+        if field in values
     )

@@ -69,9 +69,19 @@ def _registration_text(data: dict[str, Any], event: Event) -> str:
     ]
     if data["withdrawn_at"]:
         lines.append(_("Withdrawn on {date}.").format(date=_day(data["withdrawn_at"])))
-    if this_event:  # the answers read with this event's roles and options
-        number = data.get("passport_number")
-        lines += ["", render_answers({**data, "passport_number": number and mask(number)}, event, language)]
+    if this_event:  # the answers read with this event's form
+        custom = data.get("custom_answers") or {}
+        answers = {**data, **custom}
+        for key in ("passport_number", *event.form.sensitive_keys()):
+            if isinstance(answers.get(key), str):
+                answers[key] = mask(answers[key])
+        lines += ["", render_answers(answers, event, language)]
+        # Answers to questions the form no longer asks are kept, and shown as stored.
+        lines += [
+            f"<b>{escape(key)}:</b> {escape(str(value))}"
+            for key, value in custom.items()
+            if value is not None and not event.form.has(key) and not key.endswith("_notes")
+        ]
     return "\n".join(lines)
 
 

@@ -60,7 +60,7 @@ KEPT_COLUMNS = frozenset(
     }
 )
 # A cleared column is NULL where allowed, else "" or False; the gender stays a valid value.
-_REQUIRED_BLANKS: dict[str, Any] = {"gender": Gender.UNDISCLOSED.value}
+_REQUIRED_BLANKS: dict[str, Any] = {"gender": Gender.UNDISCLOSED.value, "custom_answers": {}}
 
 
 def erased_values() -> dict[str, Any]:
@@ -188,6 +188,7 @@ class PrivacyService:
         data = {key: value for key, value in _row_data(registration).items() if key not in SEARCH_COLUMNS}
         if data.get("passport_number"):
             data["passport_number"] = self._clear(data["passport_number"])
+        data["custom_answers"] = self._decrypted(data.get("custom_answers") or {})
         return data
 
     def _clear(self, token: str) -> str:
@@ -197,11 +198,12 @@ class PrivacyService:
             return token  # not decryptable with the configured keys: shown as stored
 
     def _decrypted(self, value: Any) -> Any:
-        """A dialogue record with the passport numbers it holds in clear."""
+        """A dialogue record or custom answers with the sensitive answers they hold in clear."""
+        sensitive = {"passport_number", *self.event.form.sensitive_keys()}
         if isinstance(value, dict):
             return {
                 key: self._clear(item)
-                if key == "passport_number" and isinstance(item, str)
+                if key in sensitive and isinstance(item, str)
                 else self._decrypted(item)
                 for key, item in value.items()
             }

@@ -1,8 +1,11 @@
-"""The registration dialogue: one question per window, a review screen, confirm.
+"""The registration dialogue, driven by the event file's form (bot/core/form.py): one question per
+window, a review screen, confirm.
 
-Answers live in `dialog_data["answers"]` (JSON-safe, so they survive a restart in the dialogue
-storage) until confirmed. The same dialogue changes an existing registration: it is then started
-at the review screen with the stored answers and `registration_id`.
+A window per kind of question (`RegistrationSG`): the question asked is `dialog_data["at"]`, its
+key in the form. Answers live in `dialog_data["answers"]` by key (JSON-safe, so they survive a
+restart in the dialogue storage) until confirmed. The same dialogue changes an existing
+registration: it is then started at the review screen with the stored answers and
+`registration_id`, and saves each change as soon as it is complete.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput, TextInput
-from aiogram_dialog.widgets.kbd import Button, Group, Multiselect, Row, Select
+from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.kbd.request import RequestContact
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
@@ -25,6 +28,7 @@ from babel.dates import format_interval
 
 from bot.core import input_checks as parse
 from bot.core.event import Event, localized
+from bot.core.form import DateButtons, Form, QuestionType, Step, counted_values
 from bot.core.i18n import (
     N_,
     babel_locale,
@@ -36,8 +40,8 @@ from bot.core.i18n import (
 )
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
-from bot.core.labels import GENDERS
-from bot.core.summary import FIELD_LABELS, field_values, render_answers
+from bot.core.models import Registration
+from bot.core.summary import LANGUAGE_FIELD, field_labels, field_values, fill, question_text, render_answers
 from bot.kit.resume import name_place
 from bot.kit.services import Services, services_of
 from bot.kit.widgets import (
@@ -51,99 +55,69 @@ from bot.kit.widgets import (
     say_invalid,
 )
 from bot.registration.language_dialog import switch_language
-from bot.registration.service import Answers, RegistrationClosed, registration_window
+from bot.registration.service import Answers, RegistrationClosed, answers_of, registration_window
 from bot.registration.service import Window as RegistrationWindow
 from bot.registration.tickets import send_ticket
 from bot.states import MyRegistrationSG, RegistrationSG
 
 log = logging.getLogger(__name__)
 S = RegistrationSG
+Q = QuestionType
 
-# The question asked at each state, and the answer that state fills in.
-FLOW: tuple[tuple[Any, str], ...] = (
-    (S.language, "language"),
-    (S.consent, "consent_at"),
-    (S.full_name, "full_name"),
-    (S.gender, "gender"),
-    (S.country, "country"),
-    (S.organisation, "organisation"),
-    (S.position, "position"),
-    (S.role, "role"),
-    (S.email, "email"),
-    (S.phone, "phone"),
-    (S.arrival_date, "arrival_date"),
-    (S.arrival_time, "arrival_time"),
-    (S.arrival_flight, "arrival_flight"),
-    (S.departure_date, "departure_date"),
-    (S.departure_time, "departure_time"),
-    (S.departure_flight, "departure_flight"),
-    (S.hotel, "hotel_needed"),
-    (S.visa, "visa_needed"),
-    (S.nationality, "nationality"),
-    (S.passport, "passport_number"),
-    (S.dietary, "dietary"),
-    (S.accessibility, "accessibility"),
-)
-STATES = tuple(state for state, _key in FLOW)
-
-# Review field -> the state that asks it.
-FIELD_STATES = {
-    "language": S.language,
-    "full_name": S.full_name,
-    "gender": S.gender,
-    "country": S.country,
-    "organisation": S.organisation,
-    "position": S.position,
-    "role": S.role,
-    "email": S.email,
-    "phone": S.phone,
-    "arrival": S.arrival_date,
-    "departure": S.departure_date,
-    "hotel_needed": S.hotel,
-    "visa_needed": S.visa,
-    "dietary": S.dietary,
-    "accessibility": S.accessibility,
+# The window that asks each kind of question.
+_WINDOW_OF = {
+    Q.CHOICE: S.choice,
+    Q.MULTI: S.multi,
+    Q.YES_NO: S.yes_no,
+    Q.DATE: S.date,
+    Q.COUNTRY: S.country,
+    Q.PHONE: S.phone,
 }
 
 
-def _skipped(state: Any, answers: dict[str, Any]) -> bool:
-    if state in (S.arrival_time, S.arrival_flight):
-        return not answers.get("arrival_date")
-    if state in (S.departure_time, S.departure_flight):
-        return not answers.get("departure_date")
-    if state in (S.nationality, S.passport):
-        return not answers.get("visa_needed")
-    return False
-
-
-# Answers that depend on an earlier one and have no valid "none": asked whenever they apply.
-_NEEDS_VALUE = frozenset({"arrival_time", "departure_time", "nationality", "passport_number"})
-
-
-def _missing(state: Any, key: str, answers: dict[str, Any]) -> bool:
-    return not _skipped(state, answers) and (
-        key not in answers or (answers[key] is None and key in _NEEDS_VALUE)
-    )
+def _form(manager: DialogManager) -> Form:
+    return services_of(manager).event.form
 
 
 def _answers(manager: DialogManager) -> dict[str, Any]:
     return manager.dialog_data.setdefault("answers", {})
 
 
-async def _advance(manager: DialogManager) -> None:
-    """Next unanswered question; once the review was reached, back to it after each change."""
-    answers = _answers(manager)
-    editing = manager.dialog_data.get("editing", False)
+def _step(manager: DialogManager) -> Step:
+    step = _form(manager).step(manager.dialog_data.get("at") or "")
+    if step is None:  # the question left the form while the dialogue was open
+        raise InvalidAnswer(N_("This question is no longer asked. Please press Back."))
+    return step
+
+
+async def _ask(manager: DialogManager, step: Step) -> None:
+    data = manager.dialog_data
+    data["at"] = step.key
+    data.pop("matches", None)
+    if step.question.type is Q.MULTI:
+        data["ticks"] = counted_values(_answers(manager).get(step.key), Q.MULTI)
+    await manager.switch_to(_WINDOW_OF.get(step.question.type, S.text))
+
+
+async def _advance(manager: DialogManager, after: str | None) -> None:
+    """The next question after `after` (None: the first) that is asked; once the review was
+    reached, only unanswered ones, then back to the review."""
+    form, answers, data = _form(manager), _answers(manager), manager.dialog_data
+    editing = data.get("editing", False)
     # Answers given by an invitation (party and country of a delegation) are not asked again.
-    prefilled = manager.dialog_data.get("prefilled", ())
-    index = STATES.index(manager.current_context().state)
-    for state, key in FLOW[index + 1 :]:
-        if _skipped(state, answers) or ((editing or key in prefilled) and not _missing(state, key, answers)):
+    prefilled = data.get("prefilled", ())
+    step = form.step(after) if after else None
+    steps = form.steps[form.steps.index(step) + 1 :] if step else form.steps
+    for candidate in steps:
+        if not form.applies(candidate, answers):
             continue
-        await manager.switch_to(state)
+        if (editing or candidate.key in prefilled) and not form.missing(candidate, answers):
+            continue
+        await _ask(manager, candidate)
         return
-    manager.dialog_data["editing"] = True
-    if manager.dialog_data.get("registration_id") is not None:
+    data["editing"] = True
+    data.pop("at", None)
+    if data.get("registration_id") is not None:
         await _save_change(manager)
     await manager.switch_to(S.review)
 
@@ -157,74 +131,156 @@ async def _save_change(manager: DialogManager) -> None:
     language = current_language()
     before = field_values(manager.dialog_data.get("saved", {}), services.event, language)
     after = field_values(answers, services.event, language)
-    changed = [field for field in FIELD_LABELS if before.get(field) != after[field]]
+    changed = [field for field in after if before.get(field) != after[field]]
     manager.dialog_data["just_saved"] = changed
     if changed:
         registration_id = manager.dialog_data["registration_id"]
-        await services.registrations.update(
-            registration_id, Answers.model_validate(answers), services.clock.now()
-        )
+        stored = Answers.of_dialogue(answers, services.event.form)
+        await services.registrations.update(registration_id, stored, services.clock.now())
         manager.dialog_data.update(saved=dict(answers), changed=True)
 
 
-async def _remember(manager: DialogManager, **values: Any) -> None:
-    _answers(manager).update(values)
-    await _advance(manager)
+async def _answer(manager: DialogManager, value: Any, **more: Any) -> None:
+    """The current question's answer (and `more`, e.g. a multi's typed other), then the next."""
+    step = _step(manager)
+    answers = _answers(manager)
+    if step.first_of_group and (value is None or answers.get(step.key) is None):
+        # A skipped group, or one answered for the first time: its other questions afresh.
+        for other in step.group.questions[1:]:
+            answers.pop(f"{step.group.id}_{other.id}", None)
+    answers[step.key] = value
+    answers.update(more)
+    await _advance(manager, step.key)
 
 
 async def _go_back(_event: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     if manager.dialog_data.get("editing"):
         await manager.switch_to(S.review)
         return
-    answers = _answers(manager)
-    index = STATES.index(manager.current_context().state)
-    for state in reversed(STATES[:index]):
-        if not _skipped(state, answers):
-            await manager.switch_to(state)
+    form, answers = _form(manager), _answers(manager)
+    at = form.step(manager.dialog_data.get("at") or "")
+    earlier = form.steps[: form.steps.index(at)] if at else ()
+    for step in reversed(earlier):
+        if form.applies(step, answers):
+            await _ask(manager, step)
             return
+    await manager.switch_to(S.consent)
 
 
 BACK = Button(back_text(), id="back", on_click=_go_back)
 
 
-def _text_step(state: Any, prompt: str, on_text, *widgets: Any, getter=None, markup_factory=None) -> Window:
-    """A window answered by typing; `on_text` parses the text and stores the answer."""
+async def _skip(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await _answer(manager, None)
 
-    async def _on_success(message: Message, widget: TextInput, manager: DialogManager, text: str) -> None:
-        # TextInput keeps the raw text in the stored widget data: only the parsed answer is kept
-        # (a passport number would otherwise sit there in clear).
-        manager.current_context().widget_data.pop(widget.widget_id, None)
-        try:
-            await on_text(message, manager, text)
-        except InvalidAnswer as error:
-            await say_invalid(message, manager, error)
 
-    extra = {"markup_factory": markup_factory} if markup_factory else {}
+def _question_window(state: Any, *widgets: Any, getter: Any = None, **extra: Any) -> Window:
+    """A question's window: where it is in the form, its text and help, its widgets, its skip
+    button when it is optional."""
     return Window(
-        T(prompt),
-        TextInput(id="text", on_success=_on_success),
+        Format("{question}"),
         *widgets,
+        Button(Format("{skip}"), id="skip", on_click=_skip, when="skip"),
         BACK,
         UNEXPECTED_INPUT,
         state=state,
-        getter=getter,
+        getter=[_question_getter, getter] if getter else _question_getter,
         **extra,
     )
 
 
-def _choice_step(state: Any, prompt: str, keyboard: Any, getter=None) -> Window:
-    """A window answered with buttons."""
-    return Window(T(prompt), keyboard, BACK, UNEXPECTED_INPUT, state=state, getter=getter)
+async def _question_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
+    event, language = services.event, current_language()
+    step = _step(dialog_manager)
+    question = step.question
+    number, count = _position(dialog_manager)
+    lines = [
+        "<i>" + _("Question {number} of {count}").format(number=number, count=count) + "</i>",
+        question_text(question, event, language),
+    ]
+    if question.help:
+        lines.append("<i>" + fill(localized(question.help, language), event, language) + "</i>")
+    skip = None
+    if step.first_of_group and not step.group.required:
+        skip = fill(localized(step.group.skip, language), event, language) if step.group.skip else _("Skip")
+    elif not question.required and question.type is not Q.MULTI:
+        skip = fill(localized(question.skip, language), event, language) if question.skip else _("Skip")
+    return {"question": "\n\n".join(lines), "skip": skip, "own_phone": step.key == "phone"}
 
 
-def _store(key: str, parser):
-    async def _on_text(_message: Message, manager: DialogManager, text: str) -> None:
-        await _remember(manager, **{key: parser(text)})
+def _position(manager: DialogManager) -> tuple[str, str]:
+    """The question's number among those asked (given the answers so far), and how many."""
+    form, answers = _form(manager), _answers(manager)
+    at = manager.dialog_data.get("at")
+    prefilled = manager.dialog_data.get("prefilled", ())
+    asked = [
+        step.key
+        for step in form.asked(answers)
+        if step.key == at or not (step.key in prefilled and not form.missing(step, answers))
+    ]
+    language = current_language()
+    number = asked.index(at) + 1 if at in asked else len(asked)
+    return fmt_number(number, language), fmt_number(len(asked), language)
 
-    return _on_text
+
+# --- typed answers ---------------------------------------------------------------------------
 
 
-async def _store_email(_message: Message, manager: DialogManager, text: str) -> None:
+async def _on_text(message: Message, widget: TextInput, manager: DialogManager, text: str) -> None:
+    # TextInput keeps the raw text in the stored widget data: only the parsed answer is kept
+    # (a passport number would otherwise sit there in clear).
+    manager.current_context().widget_data.pop(widget.widget_id, None)
+    try:
+        await _on_typed(message, manager, text)
+    except InvalidAnswer as error:
+        await say_invalid(message, manager, error)
+
+
+async def _on_typed(message: Message, manager: DialogManager, text: str) -> None:
+    step = _step(manager)
+    question = step.question
+    match question.type:
+        case Q.NAME:
+            value: Any = parse.parse_latin_name(text) if question.latin else parse.parse_name(text)
+        case Q.LONG_TEXT:
+            value = parse.parse_free_text(text, parse.NOTE_MAX)
+        case Q.EMAIL:
+            value = _checked_email(manager, text)
+        case Q.TIME:
+            value = parse.parse_time(text).strftime("%H:%M")
+        case Q.NUMBER:
+            value = parse.parse_number(text, question.min, question.max)
+        case Q.FLIGHT:
+            value = parse.parse_flight(text)
+        case Q.DOCUMENT:
+            value = parse.parse_passport(text)
+        case Q.DATE:
+            event = services_of(manager).event
+            earliest, latest = parse.travel_window(event.starts_on, event.ends_on)
+            await _store_date(manager, parse.parse_date(text, earliest, latest, current_language()))
+            return
+        case Q.COUNTRY:
+            _find_countries(manager, text)
+            return
+        case Q.PHONE:
+            await _store_phone(message, manager, text)
+            return
+        case Q.MULTI if not question.other:
+            raise InvalidAnswer(N_("Please tick what applies, then press Done."))
+        case Q.MULTI:
+            await _answer(
+                manager, _ticks(manager), **{step.other_key: parse.parse_free_text(text, parse.NOTE_MAX)}
+            )
+            return
+        case _:
+            value = parse.parse_free_text(text)
+    if step.sensitive:
+        # Encrypted from the start: the dialogue data is stored too (bot/core/crypto.py).
+        value = services_of(manager).passports.encrypt(value)
+    await _answer(manager, value)
+
+
+def _checked_email(manager: DialogManager, text: str) -> str:
     """A likely typo of a common provider (gmial.com) is asked about once: the same address typed
     again is kept as it is."""
     email = parse.parse_email(text)
@@ -238,16 +294,10 @@ async def _store_email(_message: Message, manager: DialogManager, text: str) -> 
             suggestion=suggestion,
         )
     manager.dialog_data.pop("email_doubt", None)
-    await _remember(manager, email=email)
+    return email
 
 
-async def _store_passport(_message: Message, manager: DialogManager, text: str) -> None:
-    """Encrypted from the start: the dialogue data is stored too (bot/core/crypto.py)."""
-    passports = services_of(manager).passports
-    await _remember(manager, passport_number=passports.encrypt(parse.parse_passport(text)))
-
-
-# --- language and consent ---------------------------------------------------------------
+# --- language and consent ---------------------------------------------------------------------
 
 
 async def _language_getter(services: Services, **_kw) -> dict:
@@ -270,9 +320,13 @@ def _date_interval(starts_on: date, ends_on: date, language: str) -> str:
     return format_interval(starts_on, ends_on, "yMMMd", locale=babel_locale(language))
 
 
-async def _on_language(callback: CallbackQuery, _widget: Select, manager: DialogManager, code: str) -> None:
+async def _on_language(callback: CallbackQuery, _widget: Any, manager: DialogManager, code: str) -> None:
     if await switch_language(callback, manager, code):
-        await _remember(manager, language=code)
+        _answers(manager)[LANGUAGE_FIELD] = code
+        if manager.dialog_data.get("editing"):
+            await _advance(manager, None)
+        else:
+            await manager.switch_to(S.consent)
 
 
 async def _consent_getter(services: Services, **_kw) -> dict:
@@ -281,9 +335,10 @@ async def _consent_getter(services: Services, **_kw) -> dict:
 
 async def _on_consent(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     services = services_of(manager)
-    await _remember(
-        manager, consent_version=services.event.privacy.version, consent_at=services.clock.now().isoformat()
+    _answers(manager).update(
+        consent_version=services.event.privacy.version, consent_at=services.clock.now().isoformat()
     )
+    await _advance(manager, None)
 
 
 async def _on_decline(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
@@ -298,77 +353,109 @@ async def _on_decline(callback: CallbackQuery, _button: Button, manager: DialogM
     await manager.done(show_mode=ShowMode.NO_UPDATE)
 
 
-# --- choices ------------------------------------------------------------------------------
+# --- choices -----------------------------------------------------------------------------------
 
 
-async def _gender_getter(**_kw) -> dict:
-    return {"genders": [(key, _(label)) for key, label in GENDERS.items()]}
+async def _options_getter(dialog_manager: DialogManager, **_kw) -> dict:
+    language = current_language()
+    question = _step(dialog_manager).question
+    ticked = set(dialog_manager.dialog_data.get("ticks") or ())
+    return {
+        "options": [(option.id, localized(option.label, language)) for option in question.options],
+        "ticks": [
+            (option.id, ("✅ " if option.id in ticked else "") + localized(option.label, language))
+            for option in question.options
+        ],
+    }
 
 
-async def _on_gender(_c: CallbackQuery, _w: Select, manager: DialogManager, gender: str) -> None:
-    if gender in GENDERS:
-        await _remember(manager, gender=gender)
+async def _on_option(_c: CallbackQuery, _w: Any, manager: DialogManager, option_id: str) -> None:
+    if _step(manager).question.option(option_id):  # not a forged or stale button
+        await _answer(manager, option_id)
 
 
-def _country_step(state: Any, key: str, prompt: str) -> Window:
-    """Usual countries as buttons; typing part of a name (local language or English) lists matches."""
-    matches_key = f"{key}_matches"
+async def _on_tick(_c: CallbackQuery, _w: Any, manager: DialogManager, option_id: str) -> None:
+    if not _step(manager).question.option(option_id):
+        return
+    ticks = manager.dialog_data.setdefault("ticks", [])
+    if option_id in ticks:
+        ticks.remove(option_id)
+    else:
+        ticks.append(option_id)
 
-    async def _getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
-        language = current_language()
-        matches = dialog_manager.dialog_data.get(matches_key)
-        usual = services.event.usual_countries
-        countries = [(code, country_name(code, language)) for code in matches or usual]
-        if not matches:  # search results stay best first; the usual list reads alphabetically
-            name_key = collation_key(language)
-            countries.sort(key=lambda country: name_key(country[1]))
-        return {"countries": countries, "searching": bool(matches)}
 
-    async def _on_text(_message: Message, manager: DialogManager, text: str) -> None:
-        query = parse.clean_text(text)[:60]
-        codes = search_countries(query, current_language())
-        if not codes:
-            raise InvalidAnswer(
-                N_("I found no country called “{query}”. Try another spelling, or its English name."),
-                query=query,
-            )
-        manager.dialog_data[matches_key] = codes
+def _ticks(manager: DialogManager) -> list[str] | None:
+    """The ticked options in the form's order (None: none ticked)."""
+    ticked = set(manager.dialog_data.get("ticks") or ())
+    return [option.id for option in _step(manager).question.options if option.id in ticked] or None
 
-    async def _on_pick(_c: CallbackQuery, _w: Select, manager: DialogManager, code: str) -> None:
-        if len(code) == 2 and code.isalpha() and code.isupper():
-            manager.dialog_data.pop(matches_key, None)
-            await _remember(manager, **{key: code})
 
-    async def _show_usual(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-        manager.dialog_data.pop(matches_key, None)
-
-    return _text_step(
-        state,
-        prompt,
-        _on_text,
-        choices("c", "countries", _on_pick),
-        Button(T(N_("🌏 Back to the country list")), id="usual", on_click=_show_usual, when="searching"),
-        getter=_getter,
+async def _on_ticks_done(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    step = _step(manager)
+    ticks = _ticks(manager)
+    if ticks is None and step.question.required:
+        await say_invalid(
+            callback.message, manager, InvalidAnswer(N_("Please tick at least one, then press Done."))
+        )
+        return
+    await _answer(
+        manager,
+        ticks,
+        **({step.other_key: _answers(manager).get(step.other_key)} if step.question.other else {}),
     )
 
 
-async def _role_getter(services: Services, **_kw) -> dict:
+async def _on_yes(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await _answer(manager, True)
+
+
+async def _on_no(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await _answer(manager, False)
+
+
+# --- countries ---------------------------------------------------------------------------------
+
+
+async def _countries_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
+    """Usual countries as buttons; typing part of a name (local language or English) lists matches."""
     language = current_language()
-    return {"roles": [(role.id, localized(role.label, language)) for role in services.event.roles]}
+    matches = dialog_manager.dialog_data.get("matches")
+    usual = services.event.usual_countries
+    countries = [(code, country_name(code, language)) for code in matches or usual]
+    if not matches:  # search results stay best first; the usual list reads alphabetically
+        name_key = collation_key(language)
+        countries.sort(key=lambda country: name_key(country[1]))
+    return {"countries": countries, "searching": bool(matches)}
 
 
-async def _on_role(_c: CallbackQuery, _w: Select, manager: DialogManager, role: str) -> None:
-    if services_of(manager).event.role(role):
-        await _remember(manager, role=role)
+def _find_countries(manager: DialogManager, text: str) -> None:
+    query = parse.clean_text(text)[:60]
+    codes = search_countries(query, current_language())
+    if not codes:
+        raise InvalidAnswer(
+            N_("I found no country called “{query}”. Try another spelling, or its English name."), query=query
+        )
+    manager.dialog_data["matches"] = codes
 
 
-# --- phone ---------------------------------------------------------------------------------
+async def _on_country(_c: CallbackQuery, _w: Any, manager: DialogManager, code: str) -> None:
+    if len(code) == 2 and code.isalpha() and code.isupper():
+        manager.dialog_data.pop("matches", None)
+        await _answer(manager, code)
+
+
+async def _show_usual(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    manager.dialog_data.pop("matches", None)
+
+
+# --- phone -------------------------------------------------------------------------------------
 
 
 async def _store_phone(message: Message, manager: DialogManager, raw: str) -> None:
-    phone = parse.parse_phone(raw, _answers(manager).get("country"))
+    country = _answers(manager).get("country") or services_of(manager).event.country
+    phone = parse.parse_phone(raw, country)
     await answer_taking_keyboard_away(message, manager, _("📱 Saved: {phone}").format(phone=phone))
-    await _remember(manager, phone=phone)
+    await _answer(manager, phone)
 
 
 async def _on_contact(message: Message, _w: MessageInput, manager: DialogManager) -> None:
@@ -378,201 +465,95 @@ async def _on_contact(message: Message, _w: MessageInput, manager: DialogManager
         await say_invalid(message, manager, error)
 
 
-async def _on_phone_text(message: Message, manager: DialogManager, text: str) -> None:
-    await _store_phone(message, manager, text)
+# --- dates -------------------------------------------------------------------------------------
 
 
-# --- travel --------------------------------------------------------------------------------
+def _button_days(event: Event, days: DateButtons | None) -> list[date]:
+    match days:
+        case DateButtons.BEFORE_START:
+            return [event.starts_on - timedelta(days=before) for before in range(3, -1, -1)]
+        case DateButtons.AFTER_END:
+            return [event.ends_on + timedelta(days=after) for after in range(4)]
+        case DateButtons.EVENT:
+            return [
+                event.starts_on + timedelta(days=day)
+                for day in range((event.ends_on - event.starts_on).days + 1)
+            ]
+    return []
 
 
-# The travel question a state asks: "arrival" or "departure" (its date, time and flight).
-_TRAVEL = {
-    state: prefix
-    for prefix in ("arrival", "departure")
-    for state in (getattr(S, f"{prefix}_date"), getattr(S, f"{prefix}_time"), getattr(S, f"{prefix}_flight"))
-}
-
-
-def _travel(manager: DialogManager) -> str:
-    return _TRAVEL[manager.current_context().state]
-
-
-def _travel_days(event: Event, prefix: str) -> list[date]:
-    if prefix == "arrival":
-        return [event.starts_on - timedelta(days=days) for days in range(3, -1, -1)]
-    return [event.ends_on + timedelta(days=days) for days in range(4)]
-
-
-async def _travel_date_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
+async def _days_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
     language = current_language()
-    days = _travel_days(services.event, _travel(dialog_manager))
+    days = _button_days(services.event, _step(dialog_manager).question.days)
     return {"days": [(day.isoformat(), fmt_date(day, language, "MMMEd")) for day in days]}
 
 
-async def _store_travel_date(manager: DialogManager, day: date | None) -> None:
-    prefix = _travel(manager)
+async def _store_date(manager: DialogManager, day: date) -> None:
     answers = _answers(manager)
     arrival = answers.get("arrival_date")
-    if day is not None and prefix == "departure" and arrival and day < date.fromisoformat(arrival):
+    # The built-in travel: a departure before the arrival is a typo.
+    if _step(manager).key == "departure_date" and arrival and day < date.fromisoformat(arrival):
         raise InvalidAnswer(
             N_("Your departure must be on or after your arrival ({arrival})."),
             arrival=date.fromisoformat(arrival),
         )
-    if day is None or answers.get(f"{prefix}_date") is None:
-        # No transfer, or a first date: time and flight are asked afresh.
-        answers.pop(f"{prefix}_time", None)
-        answers.pop(f"{prefix}_flight", None)
-    answers[f"{prefix}_date"] = day.isoformat() if day else None
-    await _advance(manager)
+    await _answer(manager, day.isoformat())
 
 
-async def _on_travel_day(callback: CallbackQuery, _w: Select, manager: DialogManager, value: str) -> None:
+async def _on_day(callback: CallbackQuery, _w: Any, manager: DialogManager, value: str) -> None:
     try:
         day = date.fromisoformat(value)
     except ValueError:
         return  # forged button data: the question is shown again
     try:
-        await _store_travel_date(manager, day)
+        await _store_date(manager, day)
     except InvalidAnswer as error:
         await say_invalid(callback.message, manager, error)
 
 
-async def _on_travel_date_text(_message: Message, manager: DialogManager, text: str) -> None:
-    event = services_of(manager).event
-    earliest, latest = parse.travel_window(event.starts_on, event.ends_on)
-    await _store_travel_date(manager, parse.parse_date(text, earliest, latest, current_language()))
-
-
-async def _no_transfer(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    await _store_travel_date(manager, None)
-
-
-async def _no_flight(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    await _remember(manager, **{f"{_travel(manager)}_flight": None})
-
-
-async def _on_travel_time(_message: Message, manager: DialogManager, text: str) -> None:
-    await _remember(manager, **{f"{_travel(manager)}_time": parse.parse_time(text).strftime("%H:%M")})
-
-
-async def _on_travel_flight(_message: Message, manager: DialogManager, text: str) -> None:
-    await _remember(manager, **{f"{_travel(manager)}_flight": parse.parse_flight(text)})
-
-
-def _travel_steps(prefix: str) -> list[Window]:
-    arriving = prefix == "arrival"
-    return [
-        _text_step(
-            getattr(S, f"{prefix}_date"),
-            N_(
-                "✈️ On which day do you <b>arrive</b> in {city}? Pick a day or type a date. "
-                "We use it to meet you at the airport."
-            )
-            if arriving
-            else N_("🛫 On which day do you <b>leave</b>? Pick a day or type a date."),
-            _on_travel_date_text,
-            choices("d", "days", _on_travel_day),
-            Button(T(N_("🚫 No airport transfer needed")), id="none", on_click=_no_transfer),
-            getter=_travel_date_getter,
-        ),
-        _text_step(
-            getattr(S, f"{prefix}_time"),
-            N_("🕑 At what time does your flight land? Local time in {city}, for example 14:35.")
-            if arriving
-            else N_("🕑 At what time does your flight leave? Local time in {city}, for example 18:50."),
-            _on_travel_time,
-        ),
-        _text_step(
-            getattr(S, f"{prefix}_flight"),
-            N_("What is the flight number? For example PR 431."),
-            _on_travel_flight,
-            Button(T(N_("I don't know yet")), id="unknown", on_click=_no_flight),
-        ),
-    ]
-
-
-# --- yes / no ------------------------------------------------------------------------------
-
-
-def _yes_no_step(state: Any, key: str, prompt: str) -> Window:
-    async def _yes(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-        await _remember(manager, **{key: True})
-
-    async def _no(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-        await _remember(manager, **{key: False})
-
-    return _choice_step(
-        state,
-        prompt,
-        Row(Button(T(N_("Yes")), id="yes", on_click=_yes), Button(T(N_("No")), id="no", on_click=_no)),
-    )
-
-
-# --- needs ---------------------------------------------------------------------------------
-
-
-async def _dietary_getter(services: Services, **_kw) -> dict:
-    language = current_language()
-    options = services.event.dietary_options
-    return {"diets": [(option.id, localized(option.label, language)) for option in options]}
-
-
-async def _on_dietary_text(_message: Message, manager: DialogManager, text: str) -> None:
-    await _remember(
-        manager, **_dietary_choice(manager), dietary_notes=parse.parse_free_text(text, parse.NOTE_MAX)
-    )
-
-
-async def _on_dietary_done(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    answers = _answers(manager)
-    await _remember(manager, **_dietary_choice(manager), dietary_notes=answers.get("dietary_notes"))
-
-
-def _dietary_choice(manager: DialogManager) -> dict[str, str | None]:
-    chosen = manager.find("diet").get_checked()
-    return {"dietary": ",".join(chosen) or None}
-
-
-async def _no_accessibility(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    await _remember(manager, accessibility=None)
-
-
-# --- review and confirm --------------------------------------------------------------------
+# --- review and confirm ------------------------------------------------------------------------
 
 
 async def _review_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
-    language = current_language()
+    event, language = services.event, current_language()
+    answers = _answers(dialog_manager)
     # /language may have changed it since the first question.
-    _answers(dialog_manager)["language"] = language
-    shown = services.passports.for_display(_answers(dialog_manager))
-    summary = render_answers(shown, services.event, language)
+    answers[LANGUAGE_FIELD] = language
+    shown = services.passports.for_display(answers, event.form.sensitive_keys())
+    summary = render_answers(shown, event, language)
     just_saved = dialog_manager.dialog_data.get("just_saved") or []
     if just_saved:
-        saved = render_answers(shown, services.event, language, just_saved)
-        summary = _("✅ Saved:") + "\n" + saved + "\n\n" + summary
+        summary = (
+            _("✅ Saved:") + "\n" + render_answers(shown, event, language, just_saved) + "\n\n" + summary
+        )
+    labels = field_labels(event, language)
     return {
         "summary": summary,
-        "fields": [(field, "✏️ " + _(label)) for field, label in FIELD_LABELS.items()],
+        "fields": [(field, "✏️ " + labels[field]) for field in field_values(answers, event, language)],
         "is_new": dialog_manager.dialog_data.get("registration_id") is None,
         "is_change": dialog_manager.dialog_data.get("registration_id") is not None,
     }
 
 
-async def _on_change(_c: CallbackQuery, _w: Select, manager: DialogManager, field: str) -> None:
+async def _on_change(_c: CallbackQuery, _w: Any, manager: DialogManager, field: str) -> None:
     manager.dialog_data.pop("just_saved", None)
-    if field in FIELD_STATES:
-        await manager.switch_to(FIELD_STATES[field])
+    if field == LANGUAGE_FIELD:
+        await manager.switch_to(S.language)
+        return
+    step = next((step for step in _form(manager).steps if step.field == field), None)
+    if step is not None:
+        await _ask(manager, step)
 
 
 async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     services = services_of(manager)
     now = services.clock.now()
-    answers = Answers.model_validate(_answers(manager))
     registration_id = manager.dialog_data.get("registration_id")
     # Kept for the hooks: the dialogue's data is gone once it is done.
     dialog_data = dict(manager.dialog_data)
     try:
         if registration_id is None:
+            answers = Answers.of_dialogue(_answers(manager), services.event.form)
             registration, created = await services.registrations.register(callback.from_user.id, answers, now)
         # A stored registration's changes were saved one by one (`_save_change`).
     except RegistrationClosed:
@@ -601,12 +582,16 @@ async def _on_start(start_data: dict | None, manager: DialogManager) -> None:
 
     Whoever starts a new one (/start, /me, an invitation's link through `RegistrationSG.language`)
     may give answers already known in the start data, with the keys of `dialog_data` that go with
-    them: an invitation gives `answers`, `prefilled` and `delegation_id`.
+    them: an invitation gives `answers`, `prefilled` and `delegation_id`. A stored registration
+    started with `missing` asks the questions it has not answered (added to the form since).
     """
+    missing = (start_data or {}).pop("missing", False)
     manager.dialog_data.update({"answers": {}, **(start_data or {})})
     if manager.dialog_data.get("registration_id") is not None:
         # What is stored, to save each change and say what it was.
         manager.dialog_data["saved"] = dict(manager.dialog_data["answers"])
+        if missing:
+            await _advance(manager, None)
         return
     services = services_of(manager)
     # The chat, not `manager.event`: from a stale button that is an error event without a user.
@@ -623,23 +608,14 @@ async def _on_start(start_data: dict | None, manager: DialogManager) -> None:
 
 def _place(manager: DialogManager) -> str:
     """Where the delegate is in the form, for the continue line (bot/kit/resume.py)."""
-    state = manager.current_context().state
-    if state == S.review or manager.dialog_data.get("editing"):
+    if manager.current_context().state in (S.language, S.consent):
+        return _("your registration")
+    if manager.current_context().state == S.review or manager.dialog_data.get("editing"):
         if manager.dialog_data.get("registration_id") is None:
             return _("your registration: your answers to check")
         return _("changes to your registration")
-    answers = _answers(manager)
-    prefilled = manager.dialog_data.get("prefilled", ())
-    asked = [
-        step
-        for step, key in FLOW
-        if step == state
-        or not (_skipped(step, answers) or (key in prefilled and not _missing(step, key, answers)))
-    ]
-    language = current_language()
-    return _("your registration, question {number} of {count}").format(
-        number=fmt_number(asked.index(state) + 1, language), count=fmt_number(len(asked), language)
-    )
+    number, count = _position(manager)
+    return _("your registration, question {number} of {count}").format(number=number, count=count)
 
 
 name_place(RegistrationSG, _place)
@@ -648,8 +624,7 @@ name_place(RegistrationSG, _place)
 def registration_dialog() -> Dialog:
     return Dialog(
         *_opening_windows(),
-        *_about_you_windows(),
-        *_travel_and_needs_windows(),
+        *_question_windows(),
         _review_window(),
         on_start=_on_start,
         getter=_common_getter,
@@ -677,7 +652,7 @@ def _opening_windows() -> list[Window]:
                 Button(T(N_("✅ I agree")), id="agree", on_click=_on_consent),
                 Button(T(N_("✖️ I do not agree")), id="decline", on_click=_on_decline),
             ),
-            BACK,
+            Button(back_text(), id="back", on_click=_back_to_language),
             UNEXPECTED_INPUT,
             state=S.consent,
             getter=_consent_getter,
@@ -685,114 +660,54 @@ def _opening_windows() -> list[Window]:
     ]
 
 
-def _about_you_windows() -> list[Window]:
+async def _back_to_language(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await manager.switch_to(S.language)
+
+
+def _typed() -> TextInput:
+    return TextInput(id="text", on_success=_on_text)
+
+
+def _question_windows() -> list[Window]:
     return [
-        _text_step(
-            S.full_name,
-            N_("What is your <b>full name</b>, exactly as written in your passport?"),
-            _store("full_name", parse.parse_name),
+        _question_window(S.text, _typed()),
+        _question_window(S.choice, choices("o", "options", _on_option), getter=_options_getter),
+        _question_window(
+            S.multi,
+            _typed(),
+            choices("m", "ticks", _on_tick),
+            Button(T(N_("Done")), id="done", on_click=_on_ticks_done),
+            getter=_options_getter,
         ),
-        _choice_step(
-            S.gender,
-            N_(
-                "What is your <b>gender</b>? The organisers aim for delegations balanced between women and men."
+        _question_window(
+            S.yes_no,
+            Row(
+                Button(T(N_("Yes")), id="yes", on_click=_on_yes),
+                Button(T(N_("No")), id="no", on_click=_on_no),
             ),
-            choices("g", "genders", _on_gender),
-            getter=_gender_getter,
         ),
-        _country_step(
+        _question_window(S.date, _typed(), choices("d", "days", _on_day), getter=_days_getter),
+        _question_window(
             S.country,
-            "country",
-            N_("Which <b>country</b> do you come from? Pick it below or type its name."),
+            _typed(),
+            choices("c", "countries", _on_country),
+            Button(T(N_("🌏 Back to the country list")), id="usual", on_click=_show_usual, when="searching"),
+            getter=_countries_getter,
         ),
-        _text_step(
-            S.organisation,
-            N_("Which <b>party or organisation</b> do you represent?"),
-            _store("organisation", parse.parse_free_text),
-        ),
-        _text_step(
-            S.position,
-            N_(
-                "What is your <b>position</b> in your party or organisation? For example: International Secretary."
-            ),
-            _store("position", parse.parse_free_text),
-        ),
-        _choice_step(
-            S.role, N_("How will you take part?"), choices("r", "roles", _on_role), getter=_role_getter
-        ),
-        _text_step(
-            S.email,
-            N_("What is your <b>email address</b>? We send the programme and practical information there."),
-            _store_email,
-        ),
-        _text_step(
+        _question_window(
             S.phone,
-            N_(
-                "What is your <b>mobile phone number</b>? Press the button below to share it, or type it "
-                "with the country code."
-            ),
-            _on_phone_text,
-            RequestContact(T(N_("📱 Share my phone number"))),
+            _typed(),
+            # The delegate's own number: not for someone else's (an emergency contact).
+            RequestContact(T(N_("📱 Share my phone number")), when="own_phone"),
             MessageInput(_on_contact, content_types=[ContentType.CONTACT]),
             markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
         ),
     ]
 
 
-def _travel_and_needs_windows() -> list[Window]:
-    return [
-        *_travel_steps("arrival"),
-        *_travel_steps("departure"),
-        _yes_no_step(S.hotel, "hotel_needed", N_("🏨 Do you need a hotel room booked by the organisers?")),
-        _yes_no_step(S.visa, "visa_needed", N_("🛂 Do you need an invitation letter for your visa?")),
-        _country_step(
-            S.nationality,
-            "nationality",
-            N_(
-                "For the visa letter: what is your <b>nationality</b>? Pick your country below or type its name."
-            ),
-        ),
-        _text_step(
-            S.passport,
-            N_("For the visa letter: what is your <b>passport number</b>?"),
-            _store_passport,
-        ),
-        _text_step(
-            S.dietary,
-            N_(
-                "🍽 Do you have <b>dietary needs</b>? Tick all that apply, then press Done. For anything else, type it in a message (your ticks are kept)."
-            ),
-            _on_dietary_text,
-            Group(
-                Multiselect(
-                    Format("✅ {item[1]}"),
-                    Format("{item[1]}"),
-                    id="diet",
-                    item_id_getter=lambda d: d[0],
-                    items="diets",
-                ),
-                width=2,
-            ),
-            Button(T(N_("Done")), id="done", on_click=_on_dietary_done),
-            getter=_dietary_getter,
-        ),
-        _text_step(
-            S.accessibility,
-            N_(
-                "♿ Do you have <b>accessibility needs</b> we should prepare for? Type them, or press the button."
-            ),
-            _store("accessibility", lambda text: parse.parse_free_text(text, parse.NOTE_MAX)),
-            Button(T(N_("No special needs")), id="none", on_click=_no_accessibility),
-        ),
-    ]
-
-
 def _review_window() -> Window:
     return Window(
-        T(
-            N_("📋 <b>Please check your answers</b>\n\n{summary}\n\nTap an item to change it."),
-            when="is_new",
-        ),
+        T(N_("📋 <b>Please check your answers</b>\n\n{summary}\n\nTap an item to change it."), when="is_new"),
         T(N_("📋 <b>Your registration</b>\n\n{summary}\n\nTap an item to change it."), when="is_change"),
         choices("f", "fields", _on_change),
         Button(T(N_("✅ Confirm my registration")), id="confirm", on_click=_on_confirm, when="is_new"),
@@ -800,6 +715,19 @@ def _review_window() -> Window:
         UNEXPECTED_INPUT,
         state=S.review,
         getter=_review_getter,
+    )
+
+
+async def change_registration(
+    manager: DialogManager, registration: Registration, *, missing: bool = False
+) -> None:
+    """The dialogue on a stored registration: at its review, or (`missing`) at the questions it
+    has not answered."""
+    data = {"answers": answers_of(registration), "registration_id": registration.id, "editing": True}
+    await manager.start(
+        S.review,
+        data={**data, "missing": missing},
+        mode=StartMode.RESET_STACK if missing else StartMode.NORMAL,
     )
 
 

@@ -14,10 +14,10 @@ from bot.core.labels import STATUSES_FOR_DELEGATES, label
 from bot.core.summary import render_answers
 from bot.kit.services import Services, services_of
 from bot.kit.widgets import UNEXPECTED_INPUT, T, current_language
-from bot.registration.form_dialog import begin_registration
+from bot.registration.form_dialog import begin_registration, change_registration
 from bot.registration.service import answers_of, changes_open
 from bot.registration.tickets import send_ticket
-from bot.states import MyRegistrationSG, RegistrationSG
+from bot.states import MyRegistrationSG
 
 
 async def _view_getter(event_from_user: User, services: Services, **_kw) -> dict:
@@ -31,7 +31,11 @@ async def _view_getter(event_from_user: User, services: Services, **_kw) -> dict
         "registered": True,
         "code": registration.code,
         "status": label(STATUSES_FOR_DELEGATES, registration.status),
-        "summary": render_answers(services.passports.for_display(answers_of(registration)), event, language),
+        "summary": render_answers(
+            services.passports.for_display(answers_of(registration), event.form.sensitive_keys()),
+            event,
+            language,
+        ),
         "can_change": can_change,
         "closed": not can_change,
         "changes_deadline": fmt_date(event.changes_deadline.date(), language, "long"),
@@ -44,10 +48,7 @@ async def _change(callback: CallbackQuery, _b: Button, manager: DialogManager) -
     registration = await services.registrations.get_active(callback.from_user.id)
     if registration is None or not changes_open(services.event, services.clock.now()):
         return  # the view is shown again with what is possible now
-    await manager.start(
-        RegistrationSG.review,
-        data={"answers": answers_of(registration), "registration_id": registration.id, "editing": True},
-    )
+    await change_registration(manager, registration)
 
 
 async def _show_ticket(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:

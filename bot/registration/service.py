@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.core.crypto import PassportCipher
 from bot.core.db import SessionFactory
 from bot.core.event import Event
-from bot.core.models import Gender, Registration, RegistrationStatus
+from bot.core.form import Form
+from bot.core.models import FormQuestion, Gender, Registration, RegistrationStatus
 from bot.core.registration_codes import new_registration_code
 
 
@@ -24,7 +26,8 @@ def new_checkin_token() -> str:
 
 
 class Answers(BaseModel):
-    """Everything the registration dialogue asks, JSON-safe for dialogue storage."""
+    """A registration's answers as stored: the built-in kinds (bot/core/form.py `BUILT_IN`) in
+    their columns, any other question's in `custom`."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -32,13 +35,13 @@ class Answers(BaseModel):
     consent_version: str
     consent_at: datetime
     full_name: str
-    gender: Gender
-    country: str
-    organisation: str
-    position: str
-    role: str
-    email: str
-    phone: str
+    gender: Gender | None = None
+    country: str | None = None
+    organisation: str | None = None
+    position: str | None = None
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
     arrival_date: date | None = None
     arrival_time: time | None = None
     arrival_flight: str | None = None
@@ -50,22 +53,40 @@ class Answers(BaseModel):
     nationality: str | None = None
     # Encrypted in the dialogue data; a number given in clear is encrypted when stored.
     passport_number: str | None = None
+    # Comma-separated ids of the dietary question's options; what was typed besides.
     dietary: str | None = None
     dietary_notes: str | None = None
     accessibility: str | None = None
+    custom: dict[str, Any] = {}
 
-    def without_visa_details(self) -> Answers:
-        if self.visa_needed:
-            return self
-        return self.model_copy(update={"nationality": None, "passport_number": None})
+    @field_validator("hotel_needed", "visa_needed", mode="before")
+    @classmethod
+    def _not_asked_is_no(cls, value: Any) -> Any:
+        return False if value is None else value
+
+    @classmethod
+    def of_dialogue(cls, answers: Mapping[str, Any], form: Form) -> Answers:
+        """The dialogue's answers (by question key, JSON-safe) as stored; answers of questions that
+        no longer apply are dropped (no passport number kept once no visa letter is wanted)."""
+        values = form.without_unasked(answers)
+        columns = {key: value for key, value in values.items() if key in COLUMNS}
+        if isinstance(columns.get("dietary"), list):
+            columns["dietary"] = ",".join(columns["dietary"]) or None
+        custom = {key: value for key, value in values.items() if key not in COLUMNS}
+        return cls.model_validate({**columns, "custom": custom})
 
 
-ANSWER_FIELDS = tuple(Answers.model_fields)
+# The answers kept in columns of their own.
+COLUMNS = frozenset(Answers.model_fields) - {"custom"}
 
 
 def answers_of(registration: Registration) -> dict[str, Any]:
-    """A stored registration as dialogue data (JSON-safe), for changing it in the dialogue."""
-    return Answers.model_validate(registration, from_attributes=True).model_dump(mode="json")
+    """A stored registration as dialogue data (JSON-safe, by question key), to change it."""
+    answers = Answers.model_validate(registration, from_attributes=True).model_dump(
+        mode="json", exclude={"custom"}
+    )
+    answers["dietary"] = [option for option in (registration.dietary or "").split(",") if option] or None
+    return {**answers, **(registration.custom_answers or {})}
 
 
 class Window(StrEnum):
@@ -84,6 +105,24 @@ def changes_open(event: Event, now: datetime) -> bool:
     return now <= event.changes_deadline
 
 
+# Types whose stored answers read the same: a short text may become a long one, and back.
+_FAMILIES = {"long_text": "text"}
+
+
+def _family(kind: str) -> str:
+    return _FAMILIES.get(kind, kind)
+
+
+class FormChanged(SystemExit):
+    """A question's type changed incompatibly with the answers stored under it."""
+
+    def __init__(self, key: str, was: str, now: str):
+        super().__init__(
+            f"Event file: form question {key} was of type {was} and is now {now}: the answers stored "
+            f"under it cannot be read as {now}. Give the changed question a new id, or keep its type."
+        )
+
+
 class RegistrationClosed(Exception):
     """The deadline has passed and the event takes no late registrations."""
 
@@ -99,9 +138,40 @@ class RegistrationService:
         return registration_window(self.event, now) is not Window.CLOSED
 
     def _stored_values(self, answers: Answers) -> dict[str, Any]:
-        values = answers.without_visa_details().model_dump()
+        # Whoever gives them, answers to questions that do not apply are not kept (a passport
+        # number without a visa letter).
+        flat = {**answers.model_dump(mode="json", exclude={"custom"}), **answers.custom}
+        answers = Answers.of_dialogue(flat, self.event.form)
+        values = answers.model_dump(exclude={"custom"})
         values["passport_number"] = self.passports.seal(values["passport_number"])
+        custom = dict(answers.custom)
+        for step in self.event.form.custom():
+            if step.sensitive and isinstance(custom.get(step.key), str):
+                custom[step.key] = self.passports.seal(custom[step.key])
+        values["custom_answers"] = custom
         return values
+
+    async def record_form(self) -> None:
+        """Remember the type each question's answers were given in; a question whose type changed
+        in a way its stored answers cannot be read in stops start-up (FormChanged)."""
+        async with self._sessions() as session:
+            stored = {
+                row.key: row
+                for row in (
+                    await session.exec(select(FormQuestion).where(FormQuestion.event_id == self.event.id))
+                )
+            }
+            for step in self.event.form.steps:
+                kind = step.question.type.value
+                known = stored.get(step.key)
+                if known is None:
+                    session.add(FormQuestion(event_id=self.event.id, key=step.key, type=kind))
+                elif known.type != kind:
+                    if _family(known.type) != _family(kind):
+                        raise FormChanged(step.key, known.type, kind)
+                    known.type = kind
+                    session.add(known)
+            await session.commit()
 
     async def get(self, user_id: int) -> Registration | None:
         async with self._sessions() as session:

@@ -11,11 +11,13 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from bot.core.i18n import gettext as _
+from bot.core.models import Registration
 from bot.kit.filters import PRIVATE_CHAT, Inline
 from bot.kit.menus import command_lines
 from bot.kit.resume import bring_back, offer_to_continue, remember_window
 from bot.kit.services import Services
-from bot.registration.form_dialog import begin_registration
+from bot.registration.form_dialog import begin_registration, change_registration
+from bot.registration.service import answers_of, changes_open
 from bot.runtime.errors import in_user_language
 from bot.states import LanguageSG, MyRegistrationSG
 
@@ -23,8 +25,12 @@ log = logging.getLogger(__name__)
 
 
 async def show_home(message: Message, manager: DialogManager, services: Services) -> None:
-    """Where the user stands: their registration, the question they were at, or a new one."""
-    if await services.registrations.get_active(message.chat.id) is not None:
+    """Where the user stands: their registration (first the questions added to the form since they
+    registered), the question they were at, or a new one."""
+    registration = await services.registrations.get_active(message.chat.id)
+    if registration is not None and await _ask_new_questions(message, manager, services, registration):
+        return
+    if registration is not None:
         # The card moves to the bottom of the chat: its copy above is deleted.
         await manager.start(
             MyRegistrationSG.view, mode=StartMode.RESET_STACK, show_mode=ShowMode.DELETE_AND_SEND
@@ -33,6 +39,20 @@ async def show_home(message: Message, manager: DialogManager, services: Services
         await bring_back(manager)
     else:
         await begin_registration(message, manager)
+
+
+async def _ask_new_questions(
+    message: Message, manager: DialogManager, services: Services, registration: Registration
+) -> bool:
+    """A required question added to the form after the delegate registered is asked the next
+    time they open the bot, while changes are open."""
+    if not changes_open(services.event, services.clock.now()):
+        return False
+    if not services.event.form.unanswered(answers_of(registration)):
+        return False
+    await message.answer(_("📝 The organisers added a question to the registration form. Please answer it:"))
+    await change_registration(manager, registration, missing=True)
+    return True
 
 
 async def answer_invalid_link(message: Message, manager: DialogManager, services: Services) -> None:

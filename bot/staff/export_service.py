@@ -11,7 +11,7 @@ import queue
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
@@ -23,9 +23,11 @@ from sqlmodel import col, select
 
 from bot.core.db import SessionFactory
 from bot.core.event import Event, localized
+from bot.core.form import COLUMN_KEYS, QuestionType, Step
 from bot.core.i18n import N_, country_name, gettext, language_name, supported_languages, zone_name
-from bot.core.labels import GENDERS, STATUSES, yes_no
-from bot.core.models import Delegation, Registration
+from bot.core.labels import STATUSES, yes_no
+from bot.core.models import Delegation, FormQuestion, Registration
+from bot.core.summary import step_label
 
 BATCH = 2000
 
@@ -35,99 +37,41 @@ class ExportFormat(StrEnum):
     CSV = "csv"
 
 
-# (column, header); the passport column is added only on an admin's explicit request.
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("code", N_("Registration code")),
-    ("status", N_("Status")),
-    ("full_name", N_("Full name")),
-    ("gender", N_("Gender")),
-    ("country", N_("Country")),
-    ("country_code", N_("Country code")),
-    ("organisation", N_("Party or organisation")),
-    ("position", N_("Position")),
-    ("role", N_("Participation")),
-    ("email", N_("Email")),
-    ("phone", N_("Phone")),
+# Columns before and after the form's: what the bot itself knows of a registration.
+_LEADING: tuple[tuple[str, str], ...] = (("code", N_("Registration code")), ("status", N_("Status")))
+_TRAILING: tuple[tuple[str, str], ...] = (
     ("language", N_("Language")),
     ("delegation", N_("Delegation")),
     ("head", N_("Head of delegation")),
-    ("arrival_date", N_("Arrival date")),
-    ("arrival_time", N_("Arrival time")),
-    ("arrival_flight", N_("Arrival flight")),
-    ("departure_date", N_("Departure date")),
-    ("departure_time", N_("Departure time")),
-    ("departure_flight", N_("Departure flight")),
-    ("hotel_needed", N_("Hotel")),
-    ("visa_needed", N_("Visa letter")),
-    ("nationality", N_("Nationality")),
-    ("nationality_code", N_("Nationality code")),
-    ("passport_number", N_("Passport number")),
-    ("dietary", N_("Dietary needs")),
-    ("dietary_notes", N_("Dietary notes")),
-    ("accessibility", N_("Accessibility")),
     ("registered_at", N_("Registered at ({zone})")),
     ("checked_in_at", N_("Checked in at ({zone})")),
 )
-
-_QUERY_COLUMNS = (
+_FIXED_QUERY = (
     Registration.code,
     Registration.status,
-    Registration.full_name,
-    Registration.gender,
-    Registration.country,
-    Registration.organisation,
-    Registration.position,
-    Registration.role,
-    Registration.email,
-    Registration.phone,
     Registration.language,
     Delegation.party,
     Registration.delegation_head,
-    Registration.arrival_date,
-    Registration.arrival_time,
-    Registration.arrival_flight,
-    Registration.departure_date,
-    Registration.departure_time,
-    Registration.departure_flight,
-    Registration.hotel_needed,
-    Registration.visa_needed,
-    Registration.nationality,
-    Registration.passport_number,
-    Registration.dietary,
-    Registration.dietary_notes,
-    Registration.accessibility,
     Registration.created_at,
     Registration.checked_in_at,
+    Registration.custom_answers,
 )
 
-# The columns holding dates and times: a spreadsheet stores them as numbers in a date format.
-_COLUMN_KINDS: dict[str, type] = {
-    "arrival_date": date,
-    "arrival_time": time,
-    "departure_date": date,
-    "departure_time": time,
-    "registered_at": datetime,
-    "checked_in_at": datetime,
-}
+# The value kinds a spreadsheet stores as numbers in a date format.
+_DATE_KINDS: dict[QuestionType, type] = {QuestionType.DATE: date, QuestionType.TIME: time}
 
 # Spreadsheet programs run a cell that starts like a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+Cell = Callable[[Any], Any]
 
-@dataclass
-class _Labels:
-    """Everything translated, prepared in the staff member's language before writing starts."""
 
-    headers: list[str]
-    kinds: list[type | None]  # of the values of each column where it is a date or time
-    statuses: dict[str, str]
-    genders: dict[str, str]
-    roles: dict[str, str]
-    diets: dict[str, str]
-    languages: dict[str, str]
-    yes: str
-    no: str
-    language: str
+@dataclass(frozen=True)
+class _Column:
+    key: str  # the answer's key; a country's code: `<key>_code`
+    header: str
+    kind: type | None  # date or time: written as such
+    cell: Cell  # the value written, from the query's row
 
 
 class ExportsUnderWay:
@@ -147,6 +91,134 @@ class ExportsUnderWay:
         self._actors.discard(actor_id)
 
 
+def _as_date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_time(value: Any) -> time | None:
+    return time.fromisoformat(value) if isinstance(value, str) else value
+
+
+class _Columns:
+    """The sheet's columns, from the event's form, in the staff member's language: a column per
+    question (a country's name and code, a multiple choice's ticks and what was typed), the
+    sensitive ones only when revealed. Each value is read from the row by index, from its own
+    column for the built-in kinds, from the JSON column for the others."""
+
+    def __init__(
+        self, event: Event, language: str, reveal: Callable[[str], str] | None, removed: Iterable[str] = ()
+    ):
+        self.language = language
+        self.query: list[Any] = list(_FIXED_QUERY)
+        self.columns: list[_Column] = []
+        self._countries: dict[str, str] = {}  # each country's name looked up once per export
+        yes, no = yes_no(True), yes_no(False)
+        self._yes_no = {True: yes, False: no}
+        zone = zone_name(event.tz, language)
+        statuses = {key: gettext(name) for key, name in STATUSES.items()}
+        languages = {code: language_name(code, language) for code in supported_languages()}
+        local = _local_time(event.tz)
+        code, status, language_column, party, head, created_at, checked_in_at = range(7)
+        self._add("code", gettext(_LEADING[0][1]), None, lambda row: row[code])
+        self._add("status", gettext(_LEADING[1][1]), None, lambda row: statuses.get(row[status], row[status]))
+        for step in event.form.steps:
+            if step.sensitive and reveal is None:
+                continue
+            self._add_step(step, event, reveal)
+        # Questions the form no longer asks keep their stored answers, under their key.
+        for key in removed:
+            self._add(key, key, None, self._reader(key))
+        trailing = dict(_TRAILING)
+        self._add(
+            "language", gettext(trailing["language"]), None, lambda row: languages.get(row[language_column])
+        )
+        self._add("delegation", gettext(trailing["delegation"]), None, lambda row: row[party])
+        self._add(
+            "head",
+            gettext(trailing["head"]),
+            None,
+            lambda row: self._yes_no[bool(row[head])] if row[party] else None,
+        )
+        self._add(
+            "registered_at",
+            gettext(trailing["registered_at"]).format(zone=zone),
+            datetime,
+            lambda row: local(row[created_at]),
+        )
+        self._add(
+            "checked_in_at",
+            gettext(trailing["checked_in_at"]).format(zone=zone),
+            datetime,
+            lambda row: local(row[checked_in_at]),
+        )
+
+    def _add(self, key: str, header: str, kind: type | None, cell: Cell) -> None:
+        self.columns.append(_Column(key, header, kind, cell))
+
+    def _reader(self, key: str) -> Cell:
+        """How the answer of `key` is read from a row: its own column, or the JSON column."""
+        if key in COLUMN_KEYS:
+            self.query.append(getattr(Registration, key))
+            index = len(self.query) - 1
+            return lambda row: row[index]
+        return lambda row: (row[_CUSTOM] or {}).get(key)
+
+    def _add_step(self, step: Step, event: Event, reveal: Callable[[str], str] | None) -> None:
+        question, language = step.question, self.language
+        header = step_label(step, event, language)
+        read = self._reader(step.key)
+        kind = question.type
+        if step.sensitive:
+            self._add(step.key, header, None, lambda row: _revealed(read(row), reveal))
+        elif kind is QuestionType.COUNTRY:
+            self._add(step.key, header, None, lambda row: self._country(read(row)))
+            self._add(f"{step.key}_code", gettext(N_("{label} (code)")).format(label=header), None, read)
+        elif kind in (QuestionType.CHOICE, QuestionType.MULTI):
+            names = {option.id: localized(option.label, language) for option in question.options}
+            self._add(step.key, header, None, lambda row: _choices(read(row), names))
+            if question.other:
+                other = gettext(N_("{label}: other")).format(label=header)
+                self._add(step.other_key, other, None, self._reader(step.other_key))
+        elif kind is QuestionType.YES_NO:
+            self._add(step.key, header, None, lambda row: self._yes_no.get(read(row)))
+        elif kind in _DATE_KINDS:
+            parse = _as_date if kind is QuestionType.DATE else _as_time
+            self._add(step.key, header, _DATE_KINDS[kind], lambda row: parse(read(row)))
+        else:
+            self._add(step.key, header, None, read)
+
+    def _country(self, code: str | None) -> str | None:
+        if not code:
+            return None
+        if code not in self._countries:
+            self._countries[code] = country_name(code, self.language)
+        return self._countries[code]
+
+
+_CUSTOM = len(_FIXED_QUERY) - 1  # the JSON column's place in the row
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _local_time(zone: tzinfo) -> Callable[[datetime | None], datetime | None]:
+    def local(moment: datetime | None) -> datetime | None:
+        # Spreadsheets have no time zones: the event's local time, as its header says.
+        return moment.astimezone(zone).replace(tzinfo=None, microsecond=0) if moment else None
+
+    return local
+
+
+def _choices(value: Any, names: dict[str, str]) -> str | None:
+    chosen = value.split(",") if isinstance(value, str) else value or []
+    return ", ".join(names.get(option, option) for option in chosen if option) or None
+
+
+def _revealed(value: Any, reveal: Callable[[str], str] | None) -> Any:
+    return reveal(value) if value and reveal else None
+
+
 class ExportService:
     def __init__(self, sessions: SessionFactory, event: Event):
         self._sessions = sessions
@@ -154,21 +226,24 @@ class ExportService:
         # One per dispatcher, like the service: the exports of this bot's staff.
         self.under_way = ExportsUnderWay()
 
-    def _labels(self, language: str, with_passports: bool) -> _Labels:
-        zone = zone_name(self.event.tz, language)
-        columns = [(key, header) for key, header in COLUMNS if with_passports or key != "passport_number"]
-        return _Labels(
-            headers=[gettext(header).format(zone=zone) for _key, header in columns],
-            kinds=[_COLUMN_KINDS.get(key) for key, _header in columns],
-            statuses={key: gettext(name) for key, name in STATUSES.items()},
-            genders={key: gettext(name) for key, name in GENDERS.items()},
-            roles={role.id: localized(role.label, language) for role in self.event.roles},
-            diets={option.id: localized(option.label, language) for option in self.event.dietary_options},
-            languages={code: language_name(code, language) for code in supported_languages()},
-            yes=yes_no(True),
-            no=yes_no(False),
-            language=language,
-        )
+    def columns(self, language: str, revealed: bool = False) -> list[tuple[str, str]]:
+        """The export's (key, header) columns, in the current locale; the sensitive ones when
+        `revealed`."""
+        reveal = _same if revealed else None
+        return [(column.key, column.header) for column in _Columns(self.event, language, reveal).columns]
+
+    async def _removed_questions(self) -> list[str]:
+        """Keys of the form's own questions that were asked once and left the form since (their
+        types are remembered: RegistrationService.record_form)."""
+        async with self._sessions() as session:
+            rows = await session.exec(
+                select(FormQuestion).where(FormQuestion.event_id == self.event.id).order_by(FormQuestion.key)
+            )
+            return [
+                row.key
+                for row in rows
+                if not self.event.form.has(row.key) and row.key not in COLUMN_KEYS and row.type != "document"
+            ]
 
     async def write(
         self,
@@ -179,18 +254,20 @@ class ExportService:
     ) -> int:
         """Write every registration of the event to `path`; the number of rows written.
 
-        Passport numbers are written only when `reveal_passport` is given (it turns the stored
-        value into the number).
+        Sensitive answers (the passport number) are written only when `reveal_passport` is given
+        (it turns the stored value into the clear one).
         """
-        labels = self._labels(language, reveal_passport is not None)
+        columns = _Columns(self.event, language, reveal_passport, await self._removed_questions())
+        headers = [column.header for column in columns.columns]
+        kinds = [column.kind for column in columns.columns]
         sheet_type = _XlsxSheet if export_format is ExportFormat.XLSX else _CsvSheet
         title = sheet_title(localized(self.event.name, language)) or sheet_title(self.event.id)
-        sheet = sheet_type(path, labels.headers, labels.kinds, title)
-        to_row = _RowMaker(labels, self.event.tz, reveal_passport)
+        sheet = sheet_type(path, headers, kinds, title)
+        cells = [column.cell for column in columns.columns]
         count = 0
         try:
             statement = (
-                select(*_QUERY_COLUMNS)
+                select(*columns.query)
                 .outerjoin(Delegation, col(Delegation.id) == Registration.delegation_id)
                 .where(Registration.event_id == self.event.id)
                 .order_by(col(Registration.country), col(Registration.full_name), col(Registration.id))
@@ -199,107 +276,13 @@ class ExportService:
             async with self._sessions() as session:
                 result = await session.stream(statement)
                 async for batch in result.partitions(BATCH):
-                    await sheet.write([to_row(row) for row in batch])
+                    await sheet.write([[cell(row) for cell in cells] for row in batch])
                     count += len(batch)
             await sheet.close()
         except BaseException:
             sheet.abandon()
             raise
         return count
-
-
-class _RowMaker:
-    """A row read from the database as the sheet's cells, in the staff member's language."""
-
-    def __init__(self, labels: _Labels, zone: tzinfo, reveal_passport: Callable[[str], str] | None):
-        self._labels = labels
-        self._zone = zone
-        self._reveal_passport = reveal_passport
-        self._countries: dict[str, str] = {}  # each country's name looked up once per export
-
-    def _local(self, moment: datetime | None) -> datetime | None:
-        # Spreadsheets have no time zones: the event's local time, as its header says.
-        return moment.astimezone(self._zone).replace(tzinfo=None, microsecond=0) if moment else None
-
-    def _country(self, code: str | None) -> str | None:
-        if not code:
-            return None
-        if code not in self._countries:
-            self._countries[code] = country_name(code, self._labels.language)
-        return self._countries[code]
-
-    def _yes_or_no(self, value: bool) -> str:
-        return self._labels.yes if value else self._labels.no
-
-    def __call__(self, row: Any) -> list[Any]:
-        labels, country, yes_or_no = self._labels, self._country, self._yes_or_no
-        (
-            code,
-            status,
-            full_name,
-            gender,
-            country_code,
-            organisation,
-            position,
-            role,
-            email,
-            phone,
-            language,
-            party,
-            head,
-            arrival_date,
-            arrival_time,
-            arrival_flight,
-            departure_date,
-            departure_time,
-            departure_flight,
-            hotel,
-            visa,
-            nationality,
-            passport,
-            dietary,
-            dietary_notes,
-            accessibility,
-            created_at,
-            checked_in_at,
-        ) = row
-        values = [
-            code,
-            labels.statuses.get(status, status),
-            full_name,
-            labels.genders.get(gender, gender),
-            country(country_code),
-            country_code,
-            organisation,
-            position,
-            labels.roles.get(role, role),
-            email,
-            phone,
-            labels.languages.get(language, language),
-            party,
-            yes_or_no(head) if party else None,
-            arrival_date,
-            arrival_time,
-            arrival_flight,
-            departure_date,
-            departure_time,
-            departure_flight,
-            yes_or_no(hotel),
-            yes_or_no(visa),
-            country(nationality),
-            nationality,
-        ]
-        if self._reveal_passport is not None:
-            values.append(self._reveal_passport(passport) if passport else None)
-        values += [
-            ", ".join(labels.diets.get(option, option) for option in (dietary or "").split(",") if option)
-            or None,
-            dietary_notes,
-            accessibility,
-            self._local(created_at),
-            self._local(checked_in_at),
-        ]
-        return values
 
 
 # Characters XML 1.0 cannot hold: dropped from the text (tab, line feed and carriage return stay).

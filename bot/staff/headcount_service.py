@@ -38,6 +38,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.db import SessionFactory
 from bot.core.event import Event
+from bot.core.form import COLUMN_KEYS, counted_values
 from bot.core.models import Delegation, Registration, RegistrationStatus
 from bot.core.models.registration import ACTIVE_STATUSES
 
@@ -135,6 +136,8 @@ class Headcount:
     dietary: list[tuple[str, int]] = field(default_factory=list)  # event option id -> people
     dietary_notes: int = 0
     accessibility: int = 0
+    # The form's own counted questions (choices, yes/no, countries): key -> (answer, people).
+    answers: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
 def _ranked(rows) -> list[tuple[str, int]]:
@@ -154,7 +157,36 @@ class HeadcountService:
             one_scan = await reads_in_one_scan(session)
             statement = self._grouping_sets_statement() if one_scan else self._statement()
             rows = (await session.exec(statement)).all()
-        return self._headcount(rows)
+            headcount = self._headcount(rows)
+            headcount.answers = await self._answers(session)
+        return headcount
+
+    async def _answers(self, session: AsyncSession) -> dict[str, list[tuple[str, int]]]:
+        """The answers to the form's own choice, yes/no and country questions, from the JSON
+        column: grouped by each answer in one statement, a multiple choice's ticks counted here."""
+        steps = [step for step in self.event.form.counted() if step.key not in COLUMN_KEYS]
+        if not steps:
+            return {}
+        r = Registration
+        arms = []
+        for index, step in enumerate(steps):
+            # Grouped in an outer query: PostgreSQL takes the key, a bound parameter, as another
+            # expression in GROUP BY than in the select list.
+            answers = (
+                select(r.custom_answers[step.key].as_string().label("answer"))
+                .where(r.event_id == self.event.id, col(r.status).in_(ACTIVE_STATUSES))
+                .subquery()
+            )
+            arms.append(
+                select(
+                    literal(index, Integer).label("question"), answers.c.answer, func.count().label("count")
+                ).group_by(answers.c.answer)
+            )
+        counts: list[Counter[str]] = [Counter() for _ in steps]
+        for index, answer, count in (await session.exec(union_all(*arms))).all():
+            for value in counted_values(answer, steps[index].question.type):
+                counts[index][value] += count
+        return {step.key: _ranked(counted.items()) for step, counted in zip(steps, counts, strict=True)}
 
     def _headcount(self, rows) -> Headcount:
         """The counts from the rows of either statement (`_COLUMNS`, after `part`)."""

@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from html import escape
 
 from bot.core.event import Event, localized
+from bot.core.form import COLUMN_KEYS, QuestionType
 from bot.core.i18n import (
     N_,
     country_name,
@@ -22,8 +23,9 @@ from bot.core.i18n import (
     ngettext,
 )
 from bot.core.i18n import gettext as _
-from bot.core.labels import GENDERS, SEPARATOR, STATUS_ORDER, STATUSES, flag, label
+from bot.core.labels import GENDERS, SEPARATOR, STATUS_ORDER, STATUSES, flag, label, yes_no
 from bot.core.models import Delegation, Registration
+from bot.core.summary import render_answers, step_label
 from bot.delegations.texts import delegation_name
 from bot.kit.charts import Panel
 from bot.staff.headcount_service import Headcount
@@ -60,28 +62,52 @@ def delegate_card(
 ) -> str:
     """Who they are and what they need; `checked_in_by` is the staff link when checked in."""
     r = registration
-    role = event.role(r.role)
+    form = event.form
+    role = event.role(r.role or "")
     lines = [
         f"👤 <b>{escape(r.full_name or '')}</b>{SEPARATOR}<code>{escape(r.code or '')}</code>",
         _("Status: {status}").format(status=escape(label(STATUSES, r.status)))
         + (" " + _("(waiting for a balanced delegation)") if r.held_for_balance else ""),
-        f"{flag(r.country)} {escape(country_name(r.country, language))}{SEPARATOR}{escape(r.organisation or '')}",
     ]
+    origin = [
+        f"{flag(r.country)} {escape(country_name(r.country, language))}" if r.country else "",
+        escape(r.organisation or ""),
+    ]
+    if any(origin):
+        lines.append(SEPARATOR.join(part for part in origin if part))
     if delegation is not None:
         head = " 👑" if r.delegation_head else ""
         lines.append(_("Delegation: {name}").format(name=delegation_name(delegation, language)) + head)
     if role is not None:
         lines.append(_("Participation: {role}").format(role=localized(role.label, language)))
-    lines.append(f"✉️ {escape(r.email or '')}{SEPARATOR}📞 {escape(r.phone or '')}")
-    lines.append("🍽 " + _dietary(r, event, language))
-    lines.append("♿ " + (escape(r.accessibility) if r.accessibility else _("no accessibility needs")))
-    lines.append("🏨 " + _hotel(r, language))
+    contact = [f"✉️ {escape(r.email)}" if r.email else "", f"📞 {escape(r.phone)}" if r.phone else ""]
+    if any(contact):
+        lines.append(SEPARATOR.join(part for part in contact if part))
+    if form.has("dietary"):
+        lines.append("🍽 " + _dietary(r, event, language))
+    if form.has("accessibility"):
+        lines.append("♿ " + (escape(r.accessibility) if r.accessibility else _("no accessibility needs")))
+    if form.has("hotel_needed"):
+        lines.append("🏨 " + _hotel(r, language))
     if r.arrival_date:
         lines.append("🛬 " + _travel(r.arrival_date, r.arrival_time, r.arrival_flight, language))
     if r.departure_date:
         lines.append("🛫 " + _travel(r.departure_date, r.departure_time, r.departure_flight, language))
     if r.visa_needed:
         lines.append("🛂 " + _("Visa letter requested"))
+    # The form's own questions (a workshop, a T-shirt size), as the review reads them; sensitive
+    # ones are not on a card.
+    custom = [
+        question.id
+        for question in form.fields()
+        if all(
+            step.key not in COLUMN_KEYS and not step.sensitive
+            for step in form.steps
+            if step.field == question.id
+        )
+    ]
+    if custom:
+        lines.append(render_answers(r.custom_answers or {}, event, language, custom))
     if r.checked_in_at is not None:
         lines.append(
             "🎫 "
@@ -206,7 +232,8 @@ def headcount_sections(headcount: Headcount, event: Event, language: str, now: d
         hotel += "\n" + _(
             "without dates yet (counted from the day before to the day after the event): {count}"
         ).format(count=_number(h.hotel_dates_unknown))
-    return [
+    form = event.form
+    sections = [
         _("📊 <b>Headcount</b>, {when}").format(
             when=in_zone(moment_label(now, event, language), event.tz, language)
         ),
@@ -218,30 +245,67 @@ def headcount_sections(headcount: Headcount, event: Event, language: str, now: d
                 checked_in=_number(h.checked_in), active=_number(h.active), share=share
             ),
         ),
-        _section(_("Gender"), _counts(gender_items(h))),
-        _section(
-            _("Countries ({count})").format(count=_number(len(h.countries))),
-            _counts(country_items(h, language), TOP),
-        ),
+    ]
+    # The built-in breakdowns of the questions this event's form asks.
+    if form.has("gender"):
+        sections.append(_section(_("Gender"), _counts(gender_items(h))))
+    if form.has("country"):
+        sections.append(
+            _section(
+                _("Countries ({count})").format(count=_number(len(h.countries))),
+                _counts(country_items(h, language), TOP),
+            )
+        )
+    sections.append(
         _section(
             _("Delegations ({count})").format(
                 count=_number(sum(1 for party, _c, _n in h.delegations if party is not None))
             ),
             _counts(delegations, TOP),
-        ),
-        _section(_("Participation"), _counts(role_items(h, event, language))),
-        _section(_("Languages"), _counts(language_items(h, language))),
-        _section("🏨 " + _("Hotel nights"), hotel),
-        _section("🛬 " + _("Airport pick-ups"), _transfers(h.pickups, language)),
-        _section("🛫 " + _("Airport drop-offs"), _transfers(h.dropoffs, language)),
-        "\n".join(
-            [
-                "🛂 " + _("Visa letters: <b>{count}</b>").format(count=_number(h.visa_letters)),
-                "🍽 " + _("Dietary needs: {needs}").format(needs=_counts(dietary)),
-                "♿ " + _("Accessibility needs: <b>{count}</b>").format(count=_number(h.accessibility)),
-            ]
-        ),
-    ]
+        )
+    )
+    if form.has("role"):
+        sections.append(_section(_("Participation"), _counts(role_items(h, event, language))))
+    sections.append(_section(_("Languages"), _counts(language_items(h, language))))
+    if form.has("hotel_needed"):
+        sections.append(_section("🏨 " + _("Hotel nights"), hotel))
+    if form.has("arrival_date"):
+        sections.append(_section("🛬 " + _("Airport pick-ups"), _transfers(h.pickups, language)))
+    if form.has("departure_date"):
+        sections.append(_section("🛫 " + _("Airport drop-offs"), _transfers(h.dropoffs, language)))
+    sections += [_section(label, _counts(items)) for label, items in answer_items(h, event, language)]
+    needs = []
+    if form.has("visa_needed"):
+        needs.append("🛂 " + _("Visa letters: <b>{count}</b>").format(count=_number(h.visa_letters)))
+    if form.has("dietary"):
+        needs.append("🍽 " + _("Dietary needs: {needs}").format(needs=_counts(dietary)))
+    if form.has("accessibility"):
+        needs.append("♿ " + _("Accessibility needs: <b>{count}</b>").format(count=_number(h.accessibility)))
+    if needs:
+        sections.append("\n".join(needs))
+    return sections
+
+
+def answer_items(
+    headcount: Headcount, event: Event, language: str
+) -> list[tuple[str, list[tuple[str, int]]]]:
+    """The form's own counted questions: (its label, (answer as read, people))."""
+    items = []
+    for key, counts in headcount.answers.items():
+        step = event.form.step(key)
+        if step is None:
+            continue
+        question = step.question
+        if question.type is QuestionType.YES_NO:
+            names = {"yes": yes_no(True), "no": yes_no(False)}
+        elif question.type is QuestionType.COUNTRY:
+            names = {code: country_name(code, language) for code, _n in counts}
+        else:
+            names = {option.id: localized(option.label, language) for option in question.options}
+        items.append(
+            (step_label(step, event, language), [(names.get(value, value), n) for value, n in counts])
+        )
+    return items
 
 
 def pack(sections: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -7,10 +7,9 @@ from collections import Counter
 
 from aiogram_dialog.utils import CB_SEP
 
-from bot.states import RegistrationSG as S
 from tests.support.chat import Chat
 from tests.support.fake_telegram import StoredMessage
-from tests.support.walk import register
+from tests.support.walk import S, register
 
 # Commands and a typed question a delegate sends while a dialogue is open.
 ASIDES = ("/programme", "/privacy", "/info", "/faq", "where is the hotel?", "/help", "/delegation")
@@ -71,7 +70,7 @@ async def test_asides_in_a_registration_leave_no_long_message_twice(app, engine)
     assert continue_lines(chat) == ["↩ Continue: frequently asked questions"]
     await tap_above(chat, "close")  # the question is short: it comes down, no line to tap
     assert continue_lines(chat) == []
-    assert GENDER in chat.last_text and "g:woman" in widgets_of(chat.last)
+    assert GENDER in chat.last_text and "o:woman" in widgets_of(chat.last)
     assert len(holding(chat, GENDER)) == 1, "the window came down: its copy above is deleted"
     await register(chat, since=S.gender)
     assert long_copies(chat) == {}
@@ -145,8 +144,8 @@ async def test_close_gives_the_window_just_above_its_buttons_back(app):
     await tap_above(chat, "close")
     assert holding(chat, "Frequently asked questions") == [], "Close deletes the FAQ"
     assert continue_lines(chat) == [], "the window is just above: no line needed"
-    assert chat.last.message_id == question.message_id and "g:woman" in widgets_of(question)
-    await chat.tap("g:woman")
+    assert chat.last.message_id == question.message_id and "o:woman" in widgets_of(question)
+    await chat.tap("o:woman")
     assert "Which country" in chat.last_text
 
 
@@ -161,8 +160,8 @@ async def test_close_brings_a_short_question_down_once_the_way_is_clear(app):
     assert holding(chat, "Programme") == [], "Close deletes the programme"
     assert continue_lines(chat) == []
     [question] = holding(chat, GENDER)
-    assert chat.last.message_id == question.message_id and "g:woman" in widgets_of(question)
-    await chat.tap("g:woman")
+    assert chat.last.message_id == question.message_id and "o:woman" in widgets_of(question)
+    await chat.tap("o:woman")
     assert "Which country" in chat.last_text
 
 
@@ -187,7 +186,7 @@ async def test_a_wrong_answer_gets_the_short_question_again_not_the_long_card(ap
     await chat.send("off topic words that are no question")
     assert GENDER in chat.last_text
     assert len(holding(chat, GENDER)) == 1, "its copy above is deleted: one question in the chat"
-    await chat.tap("g:woman")
+    await chat.tap("o:woman")
     await register(chat, since=S.country)
     await chat.send("/me")
     await chat.send_sticker()

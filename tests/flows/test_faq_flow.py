@@ -251,13 +251,13 @@ async def test_question_in_the_middle_of_registration_keeps_the_dialogue(app, en
     await chat.send("do i need a visa?")
     texts = chat.texts_since(before)
     assert any("Visa" in text and "embassy" in text for text in texts)
-    assert chat.last_text == "↩ Continue: your registration, question 4 of 16", "not the question again"
+    assert chat.last_text == "↩ Continue: your registration, question 2 of 14", "not the question again"
     await chat.press("↩ Continue")
     assert "gender" in chat.last_text
     await chat.send("blablabla")  # not a question: the buttons are pointed at, then the question
     assert any("Please answer with the buttons below" in text for text in chat.texts_since(before))
     assert "gender" in chat.last_text
-    await chat.tap("g:woman")
+    await chat.tap("o:woman")
     assert "country" in chat.last_text  # the registration goes on where it was
 
 
@@ -266,7 +266,7 @@ async def test_question_typed_right_after_start(app):
     await chat.send("/start")
     await chat.send("when is the registration deadline?")
     assert any("May 15, 2024" in text for text in chat.texts_since(0))
-    assert chat.last_text == "↩ Continue: your registration, question 1 of 16"
+    assert chat.last_text == "↩ Continue: your registration"
     await chat.press("↩ Continue")
     assert "lang:en" in chat.button_data(), "the language question comes back"
 

@@ -8,9 +8,8 @@ from bot.app import DELEGATE_COMMANDS
 from bot.core.i18n import DEFAULT_LANGUAGE, language_name, supported_languages, telegram_language_code
 from bot.registration.start import help_text
 from bot.staff.commands import ADMIN_COMMANDS, STAFF_COMMANDS
-from bot.states import RegistrationSG
 from tests.support.chat import Chat
-from tests.support.walk import prompt, register, translated
+from tests.support.walk import S, prompt, register, translated
 
 ADMIN = 900  # in ADMIN_IDS (tests/support/app.py)
 STAFF = 950  # granted the staff role in the tests that need it
@@ -77,7 +76,7 @@ async def test_language_confirmed_above_the_dialogue_underneath(app, engine):
     [confirmed] = [m for m in chat.fake.chat(chat.user_id) if m.message_id == picker]
     assert confirmed.text == confirmation("fr") and not confirmed.inline_keyboard
     assert chat.last.message_id > picker and chat.last_text != question
-    assert prompt(RegistrationSG.full_name, "fr") in chat.last_text
+    assert prompt(S.full_name, "fr") in chat.last_text
     assert chat_menu(chat) == menu_in("fr", DELEGATE_COMMANDS)
 
 
@@ -146,7 +145,7 @@ async def test_staff_home_per_role_and_for_a_registered_organiser(app, engine):
     sam = app.chat(STAFF, first_name="Sam")
     await sam.send("/start")
     await sam.press("Register as a delegate")
-    await register(sam, since=RegistrationSG.language)
+    await register(sam, since=S.language)
     await sam.send("/start")
     home = sam.last_text
     for line in staff_lines(STAFF_COMMANDS):

@@ -7,10 +7,9 @@ import icu
 import pytest
 from babel import Locale
 
-from bot.states import RegistrationSG
 from tests.support.broadcasting import register as register_delegate
 from tests.support.broadcasting import registration_service
-from tests.support.walk import register, translated
+from tests.support.walk import S, register, translated
 
 STAFF = 900  # in ADMIN_IDS of the test settings
 PAGER = ["‹", "1/2", "›"]
@@ -88,7 +87,7 @@ async def test_language_versions_offer_the_recipients_languages_first(app, engin
 @pytest.mark.parametrize("language", ["ur", "ja", "fr", "en"])
 async def test_country_buttons_read_in_the_alphabet_of_the_reader(app, event, language):
     chat = app.chat(1001, language)
-    await register(chat, until=RegistrationSG.country, language=f"lang:{language}")
+    await register(chat, until=S.country, language=f"lang:{language}")
     countries = chat.buttons()[: len(event.usual_countries)]
     names = Locale.parse(language).territories
     assert sorted(countries) == sorted(names[code] for code in event.usual_countries)
@@ -100,9 +99,9 @@ async def test_country_buttons_read_in_the_alphabet_of_the_reader(app, event, la
 
 async def test_back_points_the_way_the_reader_reads(app):
     english = app.chat(1001, "en")
-    await register(english, until=RegistrationSG.gender)
+    await register(english, until=S.gender)
     assert "⬅️ Back" in english.buttons()
     urdu = app.chat(1002, "ur")
-    await register(urdu, until=RegistrationSG.gender, language="lang:ur")
+    await register(urdu, until=S.gender, language="lang:ur")
     arrows = [label for label in urdu.buttons() if label.startswith(("⬅️", "➡️"))]
     assert arrows == ["➡️ " + translated("Back", "ur")]

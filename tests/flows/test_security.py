@@ -227,7 +227,7 @@ async def test_typed_values_are_escaped_in_every_view(app, engine):
     violation, and the delegate or staff must read exactly what was typed."""
     chat = app.chat(2001)
     typed = {**NASTY, "accessibility": Typed(NASTY["accessibility"])}
-    await register(chat, until=S.review, arrival_date="none", **typed)
+    await register(chat, until=S.review, arrival_date="skip", **typed)
     views = {"review": chat.last_text}
     await chat.tap("confirm")
     await chat.send("/me")

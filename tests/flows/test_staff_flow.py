@@ -64,19 +64,20 @@ async def register(
     invited = start != "/start"
     answers: dict[str, walk.AnswerLike] = {
         "full_name": name,
-        "gender": f"g:{gender}",
+        "gender": f"o:{gender}",
         "email": f"{name.split()[0].lower()}@example.org",
-        "arrival_date": f"d:{arrival[0]}" if arrival else "none",
+        "arrival_date": f"d:{arrival[0]}" if arrival else "skip",
         "hotel": "yes" if hotel else "no",
     }
     if invited:
-        answers |= {"country": None, "organisation": None}
+        # Filled in by the invitation (its delegation is from the Philippines).
+        answers |= {"country": walk.Given("PH"), "organisation": None}
     if arrival:
         answers["arrival_time"] = arrival[1]
-    if passport:
-        answers |= {"visa": "yes", "passport": passport}
+    if passport:  # from abroad: the visa letter is not asked of the host country's nationals
+        answers |= {"visa": "yes", "passport": passport, **({} if invited else {"country": "c:ID"})}
     if dietary:
-        answers["dietary"] = (walk.Tap(f"diet:{dietary}"), walk.Tap("done"))
+        answers["dietary"] = (walk.Tap(f"m:{dietary}"), walk.Tap("done"))
     await walk.register(chat, start=start, **answers)
 
 
@@ -255,7 +256,7 @@ async def test_xlsx_and_csv_exports_in_the_private_chat(app, engine):
     document = app.fake.calls_of("sendDocument")[-1]
     assert document.filenames and next(iter(document.filenames.values())).endswith(".csv")
     lines = list(csv.reader(io.StringIO(next(iter(document.files.values())).decode("utf-8-sig"))))
-    assert len(lines) == 3 and "Country code" in lines[0]
+    assert len(lines) == 3 and "Country (code)" in lines[0]
 
     await staff.send("/export passports")
     assert "Only organisers with full rights" in staff.last_text

@@ -16,7 +16,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.fsm.state import State
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
@@ -34,7 +33,7 @@ from emulator.server import GROUP_ID, Emulator, Persona
 from tests.support.app import BEFORE_DEADLINE, make_settings
 from tests.support.emulator import ANA, MARIE, ORGANISER, STAFF, png, qr_code
 from tests.support.processes import free_port
-from tests.support.walk import S, Tap, Typed, prompt, register, stored
+from tests.support.walk import At, Given, S, Tap, Typed, prompt, register, stored
 
 
 def emulator_settings(tmp_path: Path, **overrides: Any):
@@ -128,11 +127,11 @@ class PageUser:
     async def tap(self, widget: str) -> None:
         await self.page.tap(self.chat_id, widget)
 
-    async def asked(self, state: State) -> None:
+    async def asked(self, state: At) -> None:
         """Fails unless the page shows the question (the bot has answered: see `Page.answer`)."""
         question = prompt(state, self.language)
         texts = [m.get("text") or "" for m in await self.page.bot_messages(self.chat_id)]
-        assert question in texts[-1], f"the walk answers {state.state}, the page shows {texts[-1][:200]!r}"
+        assert question in texts[-1], f"the walk answers {state.key}, the page shows {texts[-1][:200]!r}"
 
 
 def _settled(chat: dict[str, Any]) -> bool:
@@ -233,7 +232,7 @@ async def test_a_delegate_chats_with_the_real_bot_through_the_page(emulated, eng
     assert chat["reply_keyboard"] is None, "the share-contact keyboard is removed"
     shared = [m["contact"] for m in chat["messages"] if "contact" in m]
     assert [c["phone_number"] for c in shared] == ["+33612345678"]
-    await register(marie, since=S.arrival_date, until=S.review, arrival_date="none")
+    await register(marie, since=S.arrival_date, until=S.review, arrival_date="skip", country=Given("FR"))
     review = (await page.chat(MARIE))["messages"][-1]["text"]
     assert "Marie Dubois" in review and "<b>Parti</b>" in review, "typed HTML comes back as text"
     await register(marie, since=S.review)

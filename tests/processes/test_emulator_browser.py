@@ -16,7 +16,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiogram import Bot
-from aiogram.fsm.state import State
 from aiogram.types import BufferedInputFile, KeyboardButton, ReplyKeyboardMarkup
 from aiogram_dialog.utils import CB_SEP
 from playwright.async_api import Browser, Page, async_playwright, expect
@@ -27,7 +26,7 @@ from bot.core.settings import PROJECT_ROOT
 from emulator.server import Emulator
 from tests.support.emulator import ANA, MARIE, qr_code
 from tests.support.processes import free_port, run_bot
-from tests.support.walk import Press, S, Typed, prompt, register, stored, translated
+from tests.support.walk import At, Given, Press, S, Typed, prompt, register, skip_of, stored, translated
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -107,7 +106,7 @@ class Delegate:
     async def sees(self, text: str) -> None:
         await expect(self.last).to_contain_text(text, timeout=15_000)
 
-    async def asked(self, state: State) -> None:
+    async def asked(self, state: At) -> None:
         await self.sees(prompt(state, "fr"))
         await page_settled(self.page)
 
@@ -234,9 +233,11 @@ async def marie_registers(page: Page, url: str, event, phone: bool) -> None:
     await expect(page.locator("#modal")).to_contain_text("+33612345678")
     await page.get_by_role("button", name="Share").click()
     await expect(page.locator("#reply-keyboard")).to_be_hidden()
-    await marie.sees(fr("🚫 No airport transfer needed").split(" ", 1)[1][:10])
+    await marie.sees(skip_of("arrival", "fr").split(" ", 1)[1][:10])
 
-    await register(marie, since=S.arrival_date, until=S.review, arrival_date=Typed("29/07"))
+    await register(
+        marie, since=S.arrival_date, until=S.review, arrival_date=Typed("29/07"), country=Given("FR")
+    )
     await marie.sees("Marie Dubois")
 
     # What she typed comes back as text: the page renders only Telegram's entities.

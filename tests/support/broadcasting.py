@@ -24,7 +24,7 @@ async def register(service: RegistrationService, user_id: int, **changes: object
 async def register_many(engine: AsyncEngine, event: Event, user_ids: list[int], **changes: object) -> None:
     """Many registrations in one transaction (a thousand take a second, not ten), stored as
     RegistrationService stores them; codes are derived from the user id so that none collide."""
-    values = sample_answers(**changes).without_visa_details().model_dump()
+    values = sample_answers(**changes).model_dump(exclude={"custom"})
     async with create_session_factory(engine)() as session:
         session.add_all(
             Registration(

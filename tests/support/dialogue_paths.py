@@ -18,14 +18,28 @@ from bot.states import (
     MyRegistrationSG,
     ProgrammeSG,
     PurgeSG,
+    RegistrationSG,
     StaffSG,
 )
 from tests.support.chat import Chat
-from tests.support.walk import STATES, S, register
+from tests.support.walk import At, S, register
 
 Step = Callable[[Chat], Awaitable[None]]
 # Answers that lead through every question of the registration (a departure transfer, a visa).
-EVERY_QUESTION = {"departure_date": "d:2024-08-01", "visa": "yes"}
+EVERY_QUESTION = {"country": "c:ID", "departure_date": "d:2024-08-01", "visa": "yes"}
+# A question asked in each window of the registration dialogue.
+REGISTRATION_PLACES = {
+    RegistrationSG.language: S.language,
+    RegistrationSG.consent: S.consent,
+    RegistrationSG.text: S.full_name,
+    RegistrationSG.choice: S.gender,
+    RegistrationSG.multi: S.dietary,
+    RegistrationSG.yes_no: S.hotel,
+    RegistrationSG.date: S.arrival_date,
+    RegistrationSG.country: S.country,
+    RegistrationSG.phone: S.phone,
+    RegistrationSG.review: S.review,
+}
 
 
 def send(text: str) -> Step:
@@ -62,7 +76,7 @@ async def someone_is_staff(chat: Chat) -> None:
     await chat.dp["services"].staff.grant(900, 5_555_555)
 
 
-def registration_path(target: State) -> Step:
+def registration_path(target: At) -> Step:
     return lambda chat: register(chat, until=target, **EVERY_QUESTION)
 
 
@@ -89,7 +103,7 @@ INVITE_SIZE = steps(send("/invite"), send("Akbayan"), send("Philippines"), tap("
 
 # State -> (path, whether the user must be an admin).
 PATHS: dict[State, tuple[Callable[[Chat], Awaitable[None]], bool]] = {
-    **{state: (registration_path(state), False) for state in STATES},
+    **{state: (registration_path(place), False) for state, place in REGISTRATION_PLACES.items()},
     MyRegistrationSG.view: (registered, False),
     MyRegistrationSG.withdraw: (withdraw_question, False),
     LanguageSG.pick: (send("/language"), False),

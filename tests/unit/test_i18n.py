@@ -254,14 +254,14 @@ def test_urdu_catalog_reads_right_to_left():
 
 
 def test_event_texts_delegates_read_first_are_in_every_language():
-    """Name, city, privacy notice, roles, dietary options and the placeholders for venue and hotel."""
+    """Name, city, privacy notice, the form (questions, options, skip buttons) and the placeholders
+    for venue and hotel."""
     missing = event_missing_texts(load_event(EVENT_FILE), supported_languages())
     owned = (
         "name",
         "city",
         "privacy.notice",
-        "roles[",
-        "dietary_options[",
+        "form[",
         "venue.name",
         "venue.address",
         "hotel.name",
@@ -272,11 +272,12 @@ def test_event_texts_delegates_read_first_are_in_every_language():
 def test_event_missing_texts_names_the_field_and_the_languages():
     from bot.core.event import Event
 
-    raw = load_event(EVENT_FILE).model_dump()
-    raw["roles"][0]["label"] = {"en": "Delegate", "fr": "Délégué·e"}
+    raw = load_event(EVENT_FILE).model_dump(by_alias=True)
+    role = next(question for question in raw["form"]["questions"] if question["id"] == "role")
+    role["options"][0]["label"] = {"en": "Delegate", "fr": "Délégué·e"}
     missing = event_missing_texts(Event.model_validate(raw), ["en", "fr", "ja"])
-    assert missing["roles[delegate].label"] == ["ja"]
-    assert "roles[observer].label" not in missing
+    assert missing["form[role].options[delegate].label"] == ["ja"]
+    assert "form[role].options[observer].label" not in missing
 
 
 def test_catalogs_complete_and_in_step_with_the_code():

@@ -11,6 +11,7 @@ from bot.core.models.broadcast import (
 )
 from bot.core.models.delegation import Delegation
 from bot.core.models.dialog_state import DialogState
+from bot.core.models.form import FormQuestion
 from bot.core.models.processed_update import ProcessedUpdate
 from bot.core.models.question import Question, QuestionReply, QuestionStatus
 from bot.core.models.registration import Gender, Registration, RegistrationStatus
@@ -25,6 +26,7 @@ __all__ = [
     "Delegation",
     "DeliveryStatus",
     "DialogState",
+    "FormQuestion",
     "Gender",
     "JobKind",
     "JobStatus",

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -114,14 +115,16 @@ class Registration(SQLModel, table=True):
     consent_version: str = Field(max_length=32)
     consent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
+    # The built-in kinds of the event file's form (bot/core/form.py): typed and indexed columns.
+    # Only the name is in every form; an event that does not ask the others leaves them empty.
     full_name: str = Field(max_length=120)
-    gender: Gender = Field(sa_column=Column(String(16), nullable=False))
-    country: str = Field(max_length=2)
-    organisation: str = Field(max_length=200)
-    position: str = Field(max_length=200)
-    role: str = Field(max_length=24)
-    email: str = Field(max_length=254)
-    phone: str = Field(max_length=20)
+    gender: Gender | None = Field(default=None, sa_column=Column(String(16)))
+    country: str | None = Field(default=None, max_length=2)
+    organisation: str | None = Field(default=None, max_length=200)
+    position: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=24)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=20)
 
     arrival_date: date | None = None
     arrival_time: time | None = None
@@ -138,6 +141,11 @@ class Registration(SQLModel, table=True):
     dietary: str | None = Field(default=None, max_length=200)
     dietary_notes: str | None = Field(default=None, max_length=500)
     accessibility: str | None = Field(default=None, max_length=500)
+    # Answers to the form's other questions, by question id (JSON-safe values; a sensitive one is
+    # ciphertext). Kept when the question leaves the form: exports and /mydata still show them.
+    custom_answers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default=text("'{}'"))
+    )
 
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

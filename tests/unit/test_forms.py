@@ -1,0 +1,212 @@
+"""The form in the event file (bot/core/form.py): what organisers are told when it is wrong, its
+conditions, and a property test that registers through random valid forms."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.app import build_dispatcher
+from bot.core.event import EventFileError, load_event
+from bot.core.form import Condition, QuestionType
+from bot.core.settings import PROJECT_ROOT
+from tests.support.app import make_settings
+from tests.support.chat import Chat
+from tests.support.walk import register, stored
+
+SUMMER_SCHOOL = PROJECT_ROOT / "events" / "example-summer-school.yaml"
+OPEN = "2025-05-30T10:00:00+07:00"
+
+
+def _raw() -> dict:
+    return yaml.safe_load(SUMMER_SCHOOL.read_text(encoding="utf-8"))
+
+
+def _write(raw: dict, path: Path) -> Path:
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _question(raw: dict, question_id: str) -> dict:
+    return next(question for question in raw["form"] if question["id"] == question_id)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda raw: _question(raw, "workshop")["options"][1]["label"].pop("en"),
+            "form[9].options[1].label: needs an English text (en)",
+        ),
+        (
+            lambda raw: _question(raw, "photo_notes")["when"].update(missing_question=True),
+            "form[13].when.missing_question: names no question before this one",
+        ),
+        (
+            lambda raw: _question(raw, "country").update(type="text"),
+            "form[3].type: country is a built-in kind",
+        ),
+        (lambda raw: raw["form"].pop(0), "the form needs a full_name question"),
+        (
+            lambda raw: _question(raw, "age")["text"].update(en="How <a href='x'>old</a>?"),
+            "form[5].text: en: tag <a> is not allowed",
+        ),
+        (
+            lambda raw: _question(raw, "tshirt").update(options=[]),
+            "form[10]: a choice question needs options",
+        ),
+        (
+            lambda raw: _question(raw, "emergency")["questions"][0].pop("text"),
+            "form[11].questions[0].text: a question needs its text",
+        ),
+        (
+            lambda raw: _question(raw, "age").update(type="date"),
+            "form[5]: min and max are for number questions",
+        ),
+    ],
+)
+def test_a_wrong_form_stops_start_up_naming_where(tmp_path, change, message):
+    raw = _raw()
+    change(raw)
+    with pytest.raises(EventFileError) as error:
+        load_event(_write(raw, tmp_path / "wrong.yaml"))
+    assert message in str(error.value)
+
+
+def test_conditions_read_one_value_a_list_or_its_opposite():
+    assert Condition.model_validate(True).holds(True) and not Condition.model_validate(True).holds(None)
+    assert Condition.model_validate(["PH", "ID"]).holds("ID")
+    not_host = Condition.model_validate({"not": "PH"})
+    assert not_host.holds("VN") and not_host.holds(None) and not not_host.holds("PH")
+    assert Condition.model_validate("vegan").holds(["halal", "vegan"]), "a multiple choice: any tick"
+
+
+def test_the_manila_form_asks_the_visa_question_only_of_delegates_from_abroad():
+    form = load_event(PROJECT_ROOT / "events" / "manila-2024.yaml").form
+    visa, passport = form.step("visa_needed"), form.step("passport_number")
+    assert not form.applies(visa, {"country": "PH"}) and form.applies(visa, {"country": "ID"})
+    assert form.applies(passport, {"country": "ID", "visa_needed": True})
+    assert form.without_unasked({"country": "PH", "visa_needed": True, "passport_number": "x"}) == {
+        "country": "PH",
+        "visa_needed": None,
+        "passport_number": None,
+    }
+
+
+# --- random forms -----------------------------------------------------------------------------
+
+# Types a random question takes (groups come with their own).
+_TYPES = [kind for kind in QuestionType if kind is not QuestionType.GROUP]
+
+
+@st.composite
+def forms(draw) -> list[dict]:
+    """A valid form: the name, then random questions of every type, some optional, some asked
+    only after a yes."""
+    form = [{"id": "full_name", "type": "name", "text": {"en": "Your name?"}}]
+    yes_no: list[str] = []
+    for index in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from([*_TYPES, QuestionType.GROUP]))
+        question: dict = {"id": f"q{index}", "type": kind.value, "text": {"en": f"Question {index}?"}}
+        if kind in (QuestionType.CHOICE, QuestionType.MULTI):
+            count = draw(st.integers(1, 4))
+            question["options"] = [{"id": f"o{n}", "label": {"en": f"Option {n}"}} for n in range(count)]
+            question["other"] = kind is QuestionType.MULTI and draw(st.booleans())
+        if kind is QuestionType.NUMBER:
+            question.update(min=draw(st.integers(-5, 5)), max=draw(st.integers(6, 100)))
+        if kind is QuestionType.DATE and draw(st.booleans()):
+            question["days"] = "event"
+        if kind is QuestionType.GROUP:
+            del question["text"]
+            question["questions"] = [
+                {"id": "when", "type": "date", "text": {"en": "Which day?"}, "days": "event"},
+                {"id": "what", "type": "text", "text": {"en": "What?"}, "required": draw(st.booleans())},
+            ]
+        question["required"] = draw(st.booleans())
+        if yes_no and draw(st.booleans()):
+            question["when"] = {draw(st.sampled_from(yes_no)): True}
+        if kind is QuestionType.YES_NO:
+            yes_no.append(question["id"])
+        form.append(question)
+    return form
+
+
+_users = itertools.count(30_000)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(form=forms())
+async def test_any_valid_form_can_be_registered_through(form, fake, engine, tmp_path_factory):
+    raw = _raw()
+    raw["form"] = form
+    path = _write(raw, tmp_path_factory.mktemp("form") / "random.yaml")
+    event = load_event(path)
+    settings_ = make_settings(telegram_api_base=fake.base_url, event_file=path, event_clock=OPEN)
+    from bot.app import build_bot
+
+    bot = build_bot(settings_)
+    dp = build_dispatcher(settings_, engine=engine)
+    user = next(_users)
+    fake.user(user, first_name="Ana", language_code="en")
+    chat = Chat(fake, dp, bot, user)
+    try:
+        await register(chat, event=event)
+    finally:
+        await bot.session.close()
+    [registration] = [r for r in await stored(engine) if r.user_id == user]
+    assert registration.full_name == "Ana Reyes"
+    asked = {step.key for step in event.form.asked({})}
+    for step in event.form.steps:
+        if step.key != "full_name" and step.key in asked and not step.group:
+            assert step.key in registration.custom_answers, (step.key, registration.custom_answers)
+
+
+# --- audiences by answer ----------------------------------------------------------------------
+
+
+async def test_broadcasts_reach_those_who_gave_an_answer_built_in_or_the_forms_own(engine):
+    from bot.broadcasts.audiences import Audience, AudienceKind, AudienceService
+    from bot.core.crypto import PassportCipher, new_key
+    from bot.core.db import create_session_factory
+    from bot.registration.service import Answers, RegistrationService
+
+    event = load_event(SUMMER_SCHOOL)
+    sessions = create_session_factory(engine)
+    registrations = RegistrationService(sessions, event, PassportCipher([new_key()]))
+    people = [
+        ("climate", True, ["vegan"]),
+        ("climate", False, ["vegan", "halal"]),
+        ("media", False, None),
+    ]
+    for user, (workshop, photos, dietary) in enumerate(people, start=40_000):
+        answers = {
+            "language": "en",
+            "consent_version": "2025-05-01",
+            "consent_at": OPEN,
+            "full_name": f"Person {user}",
+            "workshop": workshop,
+            "photo_consent": photos,
+            "dietary": dietary,
+        }
+        await registrations.register(
+            user, Answers.of_dialogue(answers, event.form), load_event(SUMMER_SCHOOL).registration_deadline
+        )
+    audiences = AudienceService(sessions, event)
+    options = {option.value: option.count for option in await audiences.options(AudienceKind.ANSWER)}
+    assert options["workshop=climate"] == 2 and options["workshop=media"] == 1
+    assert (
+        options["photo_consent=no"] == 2 and options["dietary=vegan"] == 2 and options["dietary=halal"] == 1
+    )
+    for value, count in (
+        ("workshop=climate", 2),
+        ("photo_consent=yes", 1),
+        ("photo_consent=no", 2),
+        ("dietary=halal", 1),
+    ):
+        assert await audiences.count(Audience(AudienceKind.ANSWER, value)) == count, value
+    assert await audiences.count(Audience(AudienceKind.ANSWER, "nothing=at_all")) == 0
