@@ -236,7 +236,6 @@ async def measure_vacuumed_headcount(url: str, event: Event) -> dict[str, tuple[
 
         return {
             "headcount": await timed(headcounts.count),
-            "headcount with a custom choice": await timed(with_custom.count),
             "count": await timed(lambda: count_registrations(engine, event)),
         }
     finally:
