@@ -132,10 +132,12 @@ class AudienceService:
             return false()
         column = self._answer_column(step)
         if step.question.type is QuestionType.YES_NO:
-            stored = {"yes": (True, 1, "true", "1"), "no": (False, 0, "false", "0")}.get(chosen, ())
-            if step.key in COLUMN_KEYS:
-                return column.is_(chosen == "yes") if stored else false()
-            return column.in_([str(item) for item in stored[2:]]) if stored else false()
+            if chosen not in ("yes", "no"):
+                return false()
+            if step.key in COLUMN_KEYS:  # a boolean column
+                return column.is_(chosen == "yes")
+            # JSON true as text: "true" on PostgreSQL, "1" on SQLite (`counted_values`).
+            return column.in_(("true", "1") if chosen == "yes" else ("false", "0"))
         if step.question.type is QuestionType.MULTI:
             if step.key in COLUMN_KEYS:  # comma-separated ids
                 return ("," + column + ",").contains(f",{chosen},")

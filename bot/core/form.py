@@ -327,6 +327,22 @@ class Form(_Strict):
     def has(self, key: str) -> bool:
         return key in self._by_key
 
+    @cached_property
+    def _by_field(self) -> dict[str, tuple[Step, ...]]:
+        fields: dict[str, list[Step]] = {}
+        for step in self.steps:
+            fields.setdefault(step.field, []).append(step)
+        return {field: tuple(steps) for field, steps in fields.items()}
+
+    def steps_of(self, field: str) -> tuple[Step, ...]:
+        """The steps of a review item (a top-level question's id): its own, or its group's."""
+        return self._by_field.get(field, ())
+
+    @cached_property
+    def answer_keys(self) -> frozenset[str]:
+        """Every key the form stores an answer under: its steps', and a multi's typed other."""
+        return frozenset(self._by_key) | {step.other_key for step in self.steps if step.question.other}
+
     def applies(self, step: Step, answers: Mapping[str, Any]) -> bool:
         """Whether the dialogue asks `step`, given the answers before it: its conditions hold, and
         a group's later questions only once its first was answered (not skipped)."""
@@ -371,16 +387,13 @@ class Form(_Strict):
                     kept[step.other_key] = None
         return kept
 
-    def fields(self) -> tuple[Question, ...]:
-        """The review's items: the top-level questions (a group is one item)."""
-        return self.questions
-
     def counted(self) -> list[Step]:
         """Questions whose answers headcounts break down and broadcasts choose by."""
         return [step for step in self.steps if step.question.type in COUNTED_TYPES]
 
-    def sensitive_keys(self) -> list[str]:
-        return [step.key for step in self.steps if step.sensitive]
+    @cached_property
+    def sensitive_keys(self) -> tuple[str, ...]:
+        return tuple(step.key for step in self.steps if step.sensitive)
 
     def custom(self) -> list[Step]:
         """The questions whose answers are kept in the JSON column."""

@@ -92,11 +92,9 @@ def value_text(step: Step, answers: Mapping[str, Any], event: Event, language: s
     return escape(str(value))
 
 
-def field_text(
-    question: Question, form_steps: Iterable[Step], answers: Mapping[str, Any], event: Event, language: str
-) -> str:
+def field_text(question: Question, answers: Mapping[str, Any], event: Event, language: str) -> str:
     """A review item: a question's answer, or a group's answers on one line."""
-    steps = [step for step in form_steps if step.field == question.id]
+    steps = event.form.steps_of(question.id)
     if question.type is not QuestionType.GROUP:
         return value_text(steps[0], answers, event, language)
     if answers.get(steps[0].key) is None:
@@ -107,26 +105,19 @@ def field_text(
     return ", ".join(parts)
 
 
-def shown_fields(answers: Mapping[str, Any], event: Event) -> list[Question]:
-    """The form's items that apply to these answers (no passport line without a visa letter)."""
-    form = event.form
-    return [
-        question
-        for question in form.fields()
-        if any(form.applies(step, answers) for step in form.steps if step.field == question.id)
-    ]
-
-
 def field_values(answers: Mapping[str, Any], event: Event, language: str) -> dict[str, str]:
-    """Every item that applies, as display text: the language first, then the form's."""
+    """Every item that applies to these answers (no passport line without a visa letter), as
+    display text: the language first, then the form's."""
     form = event.form
     values = {LANGUAGE_FIELD: language_name(answers.get(LANGUAGE_FIELD) or language)}
-    for question in shown_fields(answers, event):
-        steps = [step for step in form.steps if step.field == question.id]
+    for question in form.questions:
+        steps = form.steps_of(question.id)
+        if not any(form.applies(step, answers) for step in steps):
+            continue
         if any(form.missing(step, answers) for step in steps):
             values[question.id] = _(MISSING)
         else:
-            values[question.id] = field_text(question, steps, answers, event, language)
+            values[question.id] = field_text(question, answers, event, language)
     return values
 
 
@@ -134,7 +125,7 @@ def field_labels(event: Event, language: str) -> dict[str, str]:
     """Each item's label: the language's, then the form's questions."""
     labels = {LANGUAGE_FIELD: _(LANGUAGE_LABEL)}
     labels.update(
-        {question.id: question_label(question, event, language) for question in event.form.fields()}
+        {question.id: question_label(question, event, language) for question in event.form.questions}
     )
     return labels
 
@@ -143,8 +134,13 @@ def render_answers(
     answers: Mapping[str, Any], event: Event, language: str, fields: Iterable[str] | None = None
 ) -> str:
     """A line per item (all that apply, or the `fields` given)."""
-    values = field_values(answers, event, language)
-    labels = field_labels(event, language)
+    return answer_lines(field_values(answers, event, language), field_labels(event, language), fields)
+
+
+def answer_lines(
+    values: Mapping[str, str], labels: Mapping[str, str], fields: Iterable[str] | None = None
+) -> str:
+    """The lines of items already drawn (`field_values`) with their labels (`field_labels`)."""
     # The label and its colon are one message: French writes "Pays :", Chinese "国家：".
     return "\n".join(
         _("<b>{label}:</b> {value}").format(label=labels[field], value=values[field])

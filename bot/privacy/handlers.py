@@ -72,15 +72,15 @@ def _registration_text(data: dict[str, Any], event: Event) -> str:
     if this_event:  # the answers read with this event's form
         custom = data.get("custom_answers") or {}
         answers = {**data, **custom}
-        for key in ("passport_number", *event.form.sensitive_keys()):
+        for key in ("passport_number", *event.form.sensitive_keys):
             if isinstance(answers.get(key), str):
                 answers[key] = mask(answers[key])
         lines += ["", render_answers(answers, event, language)]
         # Answers to questions the form no longer asks are kept, and shown as stored.
         lines += [
-            f"<b>{escape(key)}:</b> {escape(str(value))}"
+            _("<b>{label}:</b> {value}").format(label=escape(key), value=escape(str(value)))
             for key, value in custom.items()
-            if value is not None and not event.form.has(key) and not key.endswith("_notes")
+            if value is not None and key not in event.form.answer_keys
         ]
     return "\n".join(lines)
 

@@ -199,7 +199,7 @@ class PrivacyService:
 
     def _decrypted(self, value: Any) -> Any:
         """A dialogue record or custom answers with the sensitive answers they hold in clear."""
-        sensitive = {"passport_number", *self.event.form.sensitive_keys()}
+        sensitive = {"passport_number", *self.event.form.sensitive_keys}
         if isinstance(value, dict):
             return {
                 key: self._clear(item)

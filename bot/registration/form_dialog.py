@@ -41,7 +41,7 @@ from bot.core.i18n import (
 from bot.core.i18n import gettext as _
 from bot.core.input_checks import InvalidAnswer
 from bot.core.models import Registration
-from bot.core.summary import LANGUAGE_FIELD, field_labels, field_values, fill, question_text, render_answers
+from bot.core.summary import LANGUAGE_FIELD, answer_lines, field_labels, field_values, fill, question_text
 from bot.kit.resume import name_place
 from bot.kit.services import Services, services_of
 from bot.kit.widgets import (
@@ -83,10 +83,19 @@ def _answers(manager: DialogManager) -> dict[str, Any]:
     return manager.dialog_data.setdefault("answers", {})
 
 
+# The question asked left the form while the dialogue was open (the event file changed): its
+# window says so and Back goes on with the questions still to answer.
+GONE = N_("This question is no longer asked. Please press Back.")
+
+
+def _current(manager: DialogManager) -> Step | None:
+    return _form(manager).step(manager.dialog_data.get("at") or "")
+
+
 def _step(manager: DialogManager) -> Step:
-    step = _form(manager).step(manager.dialog_data.get("at") or "")
-    if step is None:  # the question left the form while the dialogue was open
-        raise InvalidAnswer(N_("This question is no longer asked. Please press Back."))
+    step = _current(manager)
+    if step is None:
+        raise InvalidAnswer(GONE)
     return step
 
 
@@ -142,7 +151,10 @@ async def _save_change(manager: DialogManager) -> None:
 
 async def _answer(manager: DialogManager, value: Any, **more: Any) -> None:
     """The current question's answer (and `more`, e.g. a multi's typed other), then the next."""
-    step = _step(manager)
+    step = _current(manager)
+    if step is None:
+        await _go_on_after_a_change(manager)
+        return
     answers = _answers(manager)
     if step.first_of_group and (value is None or answers.get(step.key) is None):
         # A skipped group, or one answered for the first time: its other questions afresh.
@@ -158,13 +170,27 @@ async def _go_back(_event: CallbackQuery, _button: Button, manager: DialogManage
         await manager.switch_to(S.review)
         return
     form, answers = _form(manager), _answers(manager)
-    at = form.step(manager.dialog_data.get("at") or "")
+    at = _current(manager)
+    if at is None and manager.dialog_data.get("at"):
+        await _go_on_after_a_change(manager)
+        return
     earlier = form.steps[: form.steps.index(at)] if at else ()
     for step in reversed(earlier):
         if form.applies(step, answers):
             await _ask(manager, step)
             return
     await manager.switch_to(S.consent)
+
+
+async def _go_on_after_a_change(manager: DialogManager) -> None:
+    """The first question still to answer, else the review."""
+    form, answers = _form(manager), _answers(manager)
+    step = next((step for step in form.steps if form.missing(step, answers)), None)
+    if step is not None:
+        await _ask(manager, step)
+        return
+    manager.dialog_data.update(editing=True, at=None)
+    await manager.switch_to(S.review)
 
 
 BACK = Button(back_text(), id="back", on_click=_go_back)
@@ -191,7 +217,9 @@ def _question_window(state: Any, *widgets: Any, getter: Any = None, **extra: Any
 
 async def _question_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
     event, language = services.event, current_language()
-    step = _step(dialog_manager)
+    step = _current(dialog_manager)
+    if step is None:
+        return {"question": "⚠️ " + _(GONE), "skip": None, "own_phone": False}
     question = step.question
     number, count = _position(dialog_manager)
     lines = [
@@ -269,7 +297,9 @@ async def _on_typed(message: Message, manager: DialogManager, text: str) -> None
             raise InvalidAnswer(N_("Please tick what applies, then press Done."))
         case Q.MULTI:
             await _answer(
-                manager, _ticks(manager), **{step.other_key: parse.parse_free_text(text, parse.NOTE_MAX)}
+                manager,
+                _ticks(manager, step),
+                **{step.other_key: parse.parse_free_text(text, parse.NOTE_MAX)},
             )
             return
         case _:
@@ -358,7 +388,10 @@ async def _on_decline(callback: CallbackQuery, _button: Button, manager: DialogM
 
 async def _options_getter(dialog_manager: DialogManager, **_kw) -> dict:
     language = current_language()
-    question = _step(dialog_manager).question
+    step = _current(dialog_manager)
+    if step is None:
+        return {"options": [], "ticks": []}
+    question = step.question
     ticked = set(dialog_manager.dialog_data.get("ticks") or ())
     return {
         "options": [(option.id, localized(option.label, language)) for option in question.options],
@@ -370,12 +403,14 @@ async def _options_getter(dialog_manager: DialogManager, **_kw) -> dict:
 
 
 async def _on_option(_c: CallbackQuery, _w: Any, manager: DialogManager, option_id: str) -> None:
-    if _step(manager).question.option(option_id):  # not a forged or stale button
+    step = _current(manager)
+    if step is not None and step.question.option(option_id):  # not a forged or stale button
         await _answer(manager, option_id)
 
 
 async def _on_tick(_c: CallbackQuery, _w: Any, manager: DialogManager, option_id: str) -> None:
-    if not _step(manager).question.option(option_id):
+    step = _current(manager)
+    if step is None or not step.question.option(option_id):
         return
     ticks = manager.dialog_data.setdefault("ticks", [])
     if option_id in ticks:
@@ -384,15 +419,18 @@ async def _on_tick(_c: CallbackQuery, _w: Any, manager: DialogManager, option_id
         ticks.append(option_id)
 
 
-def _ticks(manager: DialogManager) -> list[str] | None:
+def _ticks(manager: DialogManager, step: Step) -> list[str] | None:
     """The ticked options in the form's order (None: none ticked)."""
     ticked = set(manager.dialog_data.get("ticks") or ())
-    return [option.id for option in _step(manager).question.options if option.id in ticked] or None
+    return [option.id for option in step.question.options if option.id in ticked] or None
 
 
 async def _on_ticks_done(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    step = _step(manager)
-    ticks = _ticks(manager)
+    step = _current(manager)
+    if step is None:
+        await _go_on_after_a_change(manager)
+        return
+    ticks = _ticks(manager, step)
     if ticks is None and step.question.required:
         await say_invalid(
             callback.message, manager, InvalidAnswer(N_("Please tick at least one, then press Done."))
@@ -484,7 +522,8 @@ def _button_days(event: Event, days: DateButtons | None) -> list[date]:
 
 async def _days_getter(dialog_manager: DialogManager, services: Services, **_kw) -> dict:
     language = current_language()
-    days = _button_days(services.event, _step(dialog_manager).question.days)
+    step = _current(dialog_manager)
+    days = _button_days(services.event, step.question.days) if step else []
     return {"days": [(day.isoformat(), fmt_date(day, language, "MMMEd")) for day in days]}
 
 
@@ -519,17 +558,15 @@ async def _review_getter(dialog_manager: DialogManager, services: Services, **_k
     answers = _answers(dialog_manager)
     # /language may have changed it since the first question.
     answers[LANGUAGE_FIELD] = language
-    shown = services.passports.for_display(answers, event.form.sensitive_keys())
-    summary = render_answers(shown, event, language)
+    shown = services.passports.for_display(answers, event.form.sensitive_keys)
+    values, labels = field_values(shown, event, language), field_labels(event, language)
+    summary = answer_lines(values, labels)
     just_saved = dialog_manager.dialog_data.get("just_saved") or []
     if just_saved:
-        summary = (
-            _("✅ Saved:") + "\n" + render_answers(shown, event, language, just_saved) + "\n\n" + summary
-        )
-    labels = field_labels(event, language)
+        summary = _("✅ Saved:") + "\n" + answer_lines(values, labels, just_saved) + "\n\n" + summary
     return {
         "summary": summary,
-        "fields": [(field, "✏️ " + labels[field]) for field in field_values(answers, event, language)],
+        "fields": [(field, "✏️ " + labels[field]) for field in values],
         "is_new": dialog_manager.dialog_data.get("registration_id") is None,
         "is_change": dialog_manager.dialog_data.get("registration_id") is not None,
     }
@@ -540,9 +577,9 @@ async def _on_change(_c: CallbackQuery, _w: Any, manager: DialogManager, field: 
     if field == LANGUAGE_FIELD:
         await manager.switch_to(S.language)
         return
-    step = next((step for step in _form(manager).steps if step.field == field), None)
-    if step is not None:
-        await _ask(manager, step)
+    steps = _form(manager).steps_of(field)
+    if steps:
+        await _ask(manager, steps[0])
 
 
 async def _on_confirm(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:

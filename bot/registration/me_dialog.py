@@ -32,7 +32,7 @@ async def _view_getter(event_from_user: User, services: Services, **_kw) -> dict
         "code": registration.code,
         "status": label(STATUSES_FOR_DELEGATES, registration.status),
         "summary": render_answers(
-            services.passports.for_display(answers_of(registration), event.form.sensitive_keys()),
+            services.passports.for_display(answers_of(registration), event.form.sensitive_keys),
             event,
             language,
         ),

@@ -242,7 +242,9 @@ class ExportService:
             return [
                 row.key
                 for row in rows
-                if not self.event.form.has(row.key) and row.key not in COLUMN_KEYS and row.type != "document"
+                if row.key not in self.event.form.answer_keys
+                and row.key not in COLUMN_KEYS
+                and row.type != "document"
             ]
 
     async def write(

@@ -99,12 +99,8 @@ def delegate_card(
     # ones are not on a card.
     custom = [
         question.id
-        for question in form.fields()
-        if all(
-            step.key not in COLUMN_KEYS and not step.sensitive
-            for step in form.steps
-            if step.field == question.id
-        )
+        for question in form.questions
+        if all(step.key not in COLUMN_KEYS and not step.sensitive for step in form.steps_of(question.id))
     ]
     if custom:
         lines.append(render_answers(r.custom_answers or {}, event, language, custom))

@@ -186,3 +186,23 @@ async def test_a_removed_question_keeps_its_answers_in_the_export(summer, engine
     document = summer.fake.calls_of("sendDocument")[-1]
     lines = list(csv.reader(io.StringIO(next(iter(document.files.values())).decode("utf-8-sig"))))
     assert "T-shirt size" not in lines[0] and lines[1][lines[0].index("tshirt")] == "xl"
+
+
+async def test_a_question_removed_while_a_delegate_is_at_it(fake, engine, tmp_path):
+    """The event file changed under an open registration: the window says the question is no
+    longer asked, and Back goes on with the questions still to answer."""
+    first = make_settings(telegram_api_base=fake.base_url)
+    bot = build_bot(first)
+    ana = App(fake, build_dispatcher(first, engine=engine), bot).chat(1001)
+    await register(ana, until=S.position)
+    raw = yaml.safe_load((PROJECT_ROOT / "events" / "manila-2024.yaml").read_text(encoding="utf-8"))
+    raw["form"] = [question for question in raw["form"] if question["id"] != "position"]
+    changed = tmp_path / "without-position.yaml"
+    changed.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    settings = make_settings(telegram_api_base=fake.base_url, event_file=changed)
+    ana = App(fake, build_dispatcher(settings, engine=engine), bot).chat(1001)
+    await ana.send("Secretary")
+    assert "no longer asked" in "\n".join(ana.texts_since(ana.size - 2))
+    await ana.tap("back")
+    assert "How will you take part?" in ana.last_text, "the next question still to answer"
+    await bot.session.close()
