@@ -16,6 +16,7 @@ import json
 import re
 import string
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -343,15 +344,22 @@ class Form(_Strict):
         """Every key the form stores an answer under: its steps', and a multi's typed other."""
         return frozenset(self._by_key) | {step.other_key for step in self.steps if step.question.other}
 
-    def applies(self, step: Step, answers: Mapping[str, Any]) -> bool:
+    def applies(
+        self, step: Step, answers: Mapping[str, Any], undecided: AbstractSet[str] = frozenset()
+    ) -> bool:
         """Whether the dialogue asks `step`, given the answers before it: its conditions hold, and
-        a group's later questions only once its first was answered (not skipped)."""
+        a group's later questions only once its first was answered (not skipped). An `undecided`
+        answer (not given yet, and still to be asked) counts as one that would ask it."""
+
+        def holds(key: str, condition: Condition) -> bool:
+            return key in undecided or condition.holds(answers.get(key))
+
         question = step.group or step.question
-        if not all(condition.holds(answers.get(key)) for key, condition in question.when.items()):
+        if not all(holds(key, condition) for key, condition in question.when.items()):
             return False
         if step.group is not None and not step.first_of_group:
             first = f"{step.group.id}_{step.group.questions[0].id}"
-            return answers.get(first) is not None
+            return first in undecided or answers.get(first) is not None
         return True
 
     def missing(self, step: Step, answers: Mapping[str, Any]) -> bool:
@@ -372,9 +380,18 @@ class Form(_Strict):
             and not (step.first_of_group and not step.group.required)
         ]
 
-    def asked(self, answers: Mapping[str, Any]) -> list[Step]:
-        """The steps asked, given the answers so far."""
-        return [step for step in self.steps if self.applies(step, answers)]
+    def may_ask(self, answers: Mapping[str, Any]) -> list[Step]:
+        """The steps asked, or that may still be asked because what decides them is not answered
+        yet (the flight until the arrival day is given, the passport until the visa letter is
+        declined): their count only goes down as answers close branches, never up."""
+        steps: list[Step] = []
+        undecided: set[str] = set()  # answers not given yet of the questions counted so far
+        for step in self.steps:
+            if self.applies(step, answers, undecided):
+                steps.append(step)
+                if step.key not in answers:
+                    undecided.add(step.key)
+        return steps
 
     def without_unasked(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """The answers with those of questions that no longer apply set to None (a visa letter no

@@ -243,7 +243,7 @@ def _position(manager: DialogManager) -> tuple[str, str]:
     prefilled = manager.dialog_data.get("prefilled", ())
     asked = [
         step.key
-        for step in form.asked(answers)
+        for step in form.may_ask(answers)
         if step.key == at or not (step.key in prefilled and not form.missing(step, answers))
     ]
     language = current_language()

@@ -196,7 +196,7 @@ async def test_mydata_shows_answers_in_progress_and_comes_back_to_the_question(a
     data = json.loads(next(iter(chat.fake.calls_of("sendDocument")[-1].files.values())))
     [state] = data["dialogue_state"]
     assert state["dialog_data"]["answers"]["full_name"] == "Ana Reyes"
-    assert chat.last_text == "↩ Continue: your registration, question 2 of 14"
+    assert chat.last_text == "↩ Continue: your registration, question 2 of 20"
     await chat.press("↩ Continue")
     assert chat.last_text == question
 
