@@ -13,12 +13,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_
+from sqlalchemy import Select, and_, false, func, not_, or_
 from sqlmodel import col, delete, select
 
 from bot.core.db import SessionFactory, autocommit_engine, insert_for
 from bot.core.event import Event
-from bot.core.form import COLUMN_KEYS, QuestionType, Step, counted_values
+from bot.core.form import COLUMN_KEYS, Condition, QuestionType, Step, counted_values
 from bot.core.models import BotUser, Delegation, Registration, RegistrationStart, RegistrationStatus
 
 
@@ -30,6 +30,8 @@ class AudienceKind(StrEnum):
     ROLE = "role"
     LANGUAGE = "language"
     ANSWER = "answer"  # by the answer to a choice or yes/no question of the form: "<key>=<value>"
+    # Registered before a required question was added to the form, not answered it yet: its key.
+    MISSING = "missing"
     UNFINISHED = "unfinished"  # opened the registration dialogue, never confirmed
     NOT_CHECKED_IN = "not_checked_in"
 
@@ -43,6 +45,7 @@ KINDS_WITH_VALUE = frozenset(
         AudienceKind.ROLE,
         AudienceKind.LANGUAGE,
         AudienceKind.ANSWER,
+        AudienceKind.MISSING,
     }
 )
 ACTIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.PENDING)
@@ -109,6 +112,8 @@ class AudienceService:
                 return query.where(active, col(Registration.checked_in_at).is_(None))
             case AudienceKind.ANSWER:
                 return query.where(active, self._answered(audience.value or ""))
+            case AudienceKind.MISSING:
+                return query.where(active, self._missing(audience.value or ""))
         raise ValueError(audience.kind)
 
     def _chosen_steps(self) -> list[Step]:
@@ -130,6 +135,10 @@ class AudienceService:
         step = self.event.form.step(key)
         if step is None or step not in self._chosen_steps():
             return false()
+        return self._is(step, chosen)
+
+    def _is(self, step: Step, chosen: str) -> Any:
+        """Whose answer to `step` is (or includes) `chosen`, as `counted_values` reads it."""
         column = self._answer_column(step)
         if step.question.type is QuestionType.YES_NO:
             if chosen not in ("yes", "no"):
@@ -143,6 +152,48 @@ class AudienceService:
                 return ("," + column + ",").contains(f",{chosen},")
             return column.contains(json.dumps(chosen))
         return column == chosen
+
+    def _remindable_steps(self) -> list[Step]:
+        """The required questions a registration can lack (a group: its first question)."""
+        return [
+            step
+            for step in self.event.form.steps
+            if (step.group or step.question).required and (step.group is None or step.first_of_group)
+        ]
+
+    def _missing(self, key: str) -> Any:
+        """Who is asked the question of `key` (its conditions hold on their answers) and has no
+        answer to it: registered before it was added to the form (`Form.missing`, in SQL)."""
+        step = self.event.form.step(key)
+        if step is None or step not in self._remindable_steps():
+            return false()
+        asked = [
+            self._holds(other, condition) for other, condition in (step.group or step.question).when.items()
+        ]
+        return and_(self._answer_column(step).is_(None), *asked)
+
+    def _holds(self, key: str, condition: Condition) -> Any:
+        """`Condition.holds` on the stored answer of `key`, in SQL."""
+        step = self.event.form.step(key)
+        if step is None:
+            return false()
+        column = self._answer_column(step)
+
+        def equal(value: Any) -> Any:
+            if value is None:
+                return column.is_(None)
+            [counted] = counted_values(value, step.question.type) or [None]
+            return self._is(step, counted)
+
+        if condition.equals is not None:
+            return or_(*(equal(value) for value in condition.equals))
+        # No answer is none of the values.
+        return and_(
+            *(
+                column.is_not(None) if value is None else or_(column.is_(None), not_(equal(value)))
+                for value in condition.not_ or ()
+            )
+        )
 
     def _unfinished(self) -> Select:
         start = RegistrationStart
@@ -194,6 +245,8 @@ class AudienceService:
             return [Option(language, count) for language, count in sorted(rows)]
         if kind is AudienceKind.ANSWER:
             return await self._answers()
+        if kind is AudienceKind.MISSING:
+            return await self._missing_options()
         column = {AudienceKind.COUNTRY: Registration.country, AudienceKind.ROLE: Registration.role}[kind]
         counts = await self._grouped(col(column), col(Registration.status).in_(ACTIVE))
         return [Option(value, count) for value, count in sorted(counts.items())]
@@ -221,6 +274,15 @@ class AudienceService:
                 for value in counted_values(stored, step.question.type):
                     counts[value] = counts.get(value, 0) + count
             options += [Option(f"{step.key}={value}", count) for value, count in counts.items()]
+        return options
+
+    async def _missing_options(self) -> list[Option]:
+        """The required questions that registrations lack, with how many lack each."""
+        options = []
+        for step in self._remindable_steps():
+            count = await self.count(Audience(AudienceKind.MISSING, step.key))
+            if count:
+                options.append(Option(step.key, count))
         return options
 
     async def _delegations(self) -> list[Option]:

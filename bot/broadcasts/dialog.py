@@ -56,6 +56,7 @@ KIND_LABELS = {
     AudienceKind.ROLE: N_("By role…"),
     AudienceKind.LANGUAGE: N_("By language…"),
     AudienceKind.ANSWER: N_("By an answer to the form…"),
+    AudienceKind.MISSING: N_("Not answered a new question yet…"),
     AudienceKind.UNFINISHED: N_("Unfinished registrations ({count})"),
     AudienceKind.NOT_CHECKED_IN: N_("Not checked in yet ({count})"),
 }
@@ -68,6 +69,7 @@ AUDIENCE_NAMES = {
     AudienceKind.ROLE: N_("role: {value}"),
     AudienceKind.LANGUAGE: N_("language: {value}"),
     AudienceKind.ANSWER: N_("answered {value}"),
+    AudienceKind.MISSING: N_("not answered yet: {value}"),
     AudienceKind.UNFINISHED: N_("unfinished registrations"),
     AudienceKind.NOT_CHECKED_IN: N_("registered, not checked in yet"),
 }
@@ -103,6 +105,9 @@ def value_label(kind: AudienceKind, option: Option, event: Event, language: str)
         return localized(role.label, language) if role else option.value
     if kind is AudienceKind.ANSWER:
         return answer_label(option.value, event, language)
+    if kind is AudienceKind.MISSING:
+        step = event.form.step(option.value)
+        return plain_text(step_label(step, event, language)) if step else option.value
     return language_name(option.value, language)
 
 

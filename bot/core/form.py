@@ -81,6 +81,9 @@ BUILT_IN: Mapping[str, frozenset[QuestionType]] = {
     "departure_time": frozenset({QuestionType.TIME}),
     "departure_flight": frozenset({QuestionType.FLIGHT}),
     "hotel_needed": frozenset({QuestionType.YES_NO}),
+    # The hotel's dates where they are not the travel's (no airport transfer asked).
+    "hotel_check_in": frozenset({QuestionType.DATE}),
+    "hotel_check_out": frozenset({QuestionType.DATE}),
     "visa_needed": frozenset({QuestionType.YES_NO}),
     "nationality": frozenset({QuestionType.COUNTRY}),
     "passport_number": frozenset({QuestionType.DOCUMENT}),

@@ -32,6 +32,7 @@ from bot.core.models import (
     BotUser,
     BroadcastDelivery,
     BroadcastJob,
+    FormQuestion,
     Gender,
     Question,
     QuestionReply,
@@ -156,14 +157,19 @@ class PrivacyService:
                     .order_by(QuestionReply.id)
                 )
             ).all()
+            sensitive = await _sensitive_keys(session)
         records = await chat_records(self._storage, user_id)
         return {
             "telegram_user_id": user_id,
-            "registrations": [self._registration_data(registration) for registration in registrations],
+            "registrations": [
+                self._registration_data(registration, sensitive) for registration in registrations
+            ],
             "bot_preferences": (
                 {"language": user.language, "first_seen": user.first_seen.isoformat()} if user else None
             ),
-            "dialogue_state": [self._decrypted(data) for data in records.values() if "dialog_data" in data],
+            "dialogue_state": [
+                self._decrypted(data, sensitive) for data in records.values() if "dialog_data" in data
+            ],
             "registration_started": [_row_data(start) for start in starts],
             "questions": [
                 {
@@ -183,12 +189,14 @@ class PrivacyService:
             ],
         }
 
-    def _registration_data(self, registration: Registration) -> dict[str, Any]:
+    def _registration_data(
+        self, registration: Registration, sensitive: set[tuple[str, str]]
+    ) -> dict[str, Any]:
         # The search columns are the name and email again, folded for /find: not shown twice.
         data = {key: value for key, value in _row_data(registration).items() if key not in SEARCH_COLUMNS}
         if data.get("passport_number"):
             data["passport_number"] = self._clear(data["passport_number"])
-        data["custom_answers"] = self._decrypted(data.get("custom_answers") or {})
+        data["custom_answers"] = self._decrypted(data.get("custom_answers") or {}, sensitive)
         return data
 
     def _clear(self, token: str) -> str:
@@ -197,18 +205,19 @@ class PrivacyService:
         except InvalidToken:
             return token  # not decryptable with the configured keys: shown as stored
 
-    def _decrypted(self, value: Any) -> Any:
-        """A dialogue record or custom answers with the sensitive answers they hold in clear."""
-        sensitive = {"passport_number", *self.event.form.sensitive_keys}
+    def _decrypted(self, value: Any, sensitive: set[tuple[str, str]]) -> Any:
+        """A dialogue record or custom answers with the sensitive answers they hold in clear
+        (`sensitive`: (event, key) of every question of any event that was ever sensitive)."""
+        keys = {"passport_number", *self.event.form.sensitive_keys, *(key for _event, key in sensitive)}
         if isinstance(value, dict):
             return {
                 key: self._clear(item)
-                if key in sensitive and isinstance(item, str)
-                else self._decrypted(item)
+                if key in keys and isinstance(item, str)
+                else self._decrypted(item, sensitive)
                 for key, item in value.items()
             }
         if isinstance(value, list):
-            return [self._decrypted(item) for item in value]
+            return [self._decrypted(item, sensitive) for item in value]
         return value
 
     # -- erasure
@@ -312,23 +321,52 @@ class PrivacyService:
     # -- passport keys
 
     async def unreadable_passports(self) -> int:
-        """Stored passport numbers that no configured key decrypts (a key was lost or removed)."""
+        """Stored sensitive answers (passport numbers, and any question's marked sensitive) that no
+        configured key decrypts (a key was lost or removed)."""
         async with self._sessions() as session:
-            tokens = (
-                await session.exec(
-                    select(Registration.passport_number).where(col(Registration.passport_number).is_not(None))
-                )
-            ).all()
+            tokens = [token for _registration, _key, token in await _sealed_answers(session)]
         return sum(not self.passports.is_encrypted(token) for token in tokens)
 
     async def rotate_passports(self) -> int:
-        """Re-encrypt every stored passport number under the first key; the count."""
+        """Re-encrypt every stored sensitive answer under the first key, whether its question is
+        still in the form or not; the count of answers."""
         async with self._sessions() as session:
-            registrations = (
-                await session.exec(select(Registration).where(col(Registration.passport_number).is_not(None)))
-            ).all()
-            for registration in registrations:
-                registration.passport_number = self.passports.rotate(registration.passport_number)
+            sealed = await _sealed_answers(session)
+            for registration, key, token in sealed:
+                if key == "passport_number":
+                    registration.passport_number = self.passports.rotate(token)
+                else:
+                    # A new dict: the JSON column is saved when it is replaced, not when changed.
+                    registration.custom_answers = {
+                        **registration.custom_answers,
+                        key: self.passports.rotate(token),
+                    }
                 session.add(registration)
             await session.commit()
-        return len(registrations)
+        return len(sealed)
+
+
+async def _sensitive_keys(session: Any) -> set[tuple[str, str]]:
+    """(event, key) of the questions whose answers are stored encrypted, as the form's questions
+    were recorded at start-up (RegistrationService.record_form): removed ones too."""
+    rows = await session.exec(select(FormQuestion.event_id, FormQuestion.key).where(FormQuestion.sensitive))
+    return {(event_id, key) for event_id, key in rows}
+
+
+async def _sealed_answers(session: Any) -> list[tuple[Registration, str, str]]:
+    """Every encrypted answer stored: (registration, key, token)."""
+    sealed = [
+        (registration, "passport_number", registration.passport_number)
+        for registration in await session.exec(
+            select(Registration).where(col(Registration.passport_number).is_not(None))
+        )
+    ]
+    sensitive = await _sensitive_keys(session)
+    events = {event_id for event_id, _key in sensitive}
+    if events:
+        rows = await session.exec(select(Registration).where(col(Registration.event_id).in_(events)))
+        for registration in rows:
+            for key, value in (registration.custom_answers or {}).items():
+                if (registration.event_id, key) in sensitive and isinstance(value, str):
+                    sealed.append((registration, key, value))
+    return sealed

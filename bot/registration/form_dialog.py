@@ -64,8 +64,8 @@ log = logging.getLogger(__name__)
 S = RegistrationSG
 Q = QuestionType
 
-# The window that asks each kind of question.
-_WINDOW_OF = {
+# The window that asks each kind of question; the others are typed (S.text).
+WINDOW_OF = {
     Q.CHOICE: S.choice,
     Q.MULTI: S.multi,
     Q.YES_NO: S.yes_no,
@@ -105,7 +105,7 @@ async def _ask(manager: DialogManager, step: Step) -> None:
     data.pop("matches", None)
     if step.question.type is Q.MULTI:
         data["ticks"] = counted_values(_answers(manager).get(step.key), Q.MULTI)
-    await manager.switch_to(_WINDOW_OF.get(step.question.type, S.text))
+    await manager.switch_to(WINDOW_OF.get(step.question.type, S.text))
 
 
 async def _advance(manager: DialogManager, after: str | None) -> None:
@@ -527,15 +527,21 @@ async def _days_getter(dialog_manager: DialogManager, services: Services, **_kw)
     return {"days": [(day.isoformat(), fmt_date(day, language, "MMMEd")) for day in days]}
 
 
+# The built-in pairs of dates: an end before its start is a typo. (start key, nights between them
+# at least, what the delegate is told)
+_ENDS = {
+    "departure_date": ("arrival_date", 0, N_("Your departure must be on or after your arrival ({arrival}).")),
+    "hotel_check_out": ("hotel_check_in", 1, N_("Your check-out must be after your check-in ({arrival}).")),
+}
+
+
 async def _store_date(manager: DialogManager, day: date) -> None:
-    answers = _answers(manager)
-    arrival = answers.get("arrival_date")
-    # The built-in travel: a departure before the arrival is a typo.
-    if _step(manager).key == "departure_date" and arrival and day < date.fromisoformat(arrival):
-        raise InvalidAnswer(
-            N_("Your departure must be on or after your arrival ({arrival})."),
-            arrival=date.fromisoformat(arrival),
-        )
+    end = _ENDS.get(_step(manager).key)
+    if end is not None:
+        start_key, nights, message = end
+        start = _answers(manager).get(start_key)
+        if start and (day - date.fromisoformat(start)).days < nights:
+            raise InvalidAnswer(message, arrival=date.fromisoformat(start))
     await _answer(manager, day.isoformat())
 
 

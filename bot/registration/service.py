@@ -49,6 +49,8 @@ class Answers(BaseModel):
     departure_time: time | None = None
     departure_flight: str | None = None
     hotel_needed: bool = False
+    hotel_check_in: date | None = None
+    hotel_check_out: date | None = None
     visa_needed: bool = False
     nationality: str | None = None
     # Encrypted in the dialogue data; a number given in clear is encrypted when stored.
@@ -114,12 +116,13 @@ def _family(kind: str) -> str:
 
 
 class FormChanged(SystemExit):
-    """A question's type changed incompatibly with the answers stored under it."""
+    """A question's type, or whether it is sensitive, changed incompatibly with the answers stored
+    under it."""
 
     def __init__(self, key: str, was: str, now: str):
         super().__init__(
-            f"Event file: form question {key} was of type {was} and is now {now}: the answers stored "
-            f"under it cannot be read as {now}. Give the changed question a new id, or keep its type."
+            f"Event file: form question {key} was {was} and is now {now}: the answers stored under it "
+            f"cannot be read so. Give the changed question a new id, or keep it as it was."
         )
 
 
@@ -165,10 +168,21 @@ class RegistrationService:
                 kind = step.question.type.value
                 known = stored.get(step.key)
                 if known is None:
-                    session.add(FormQuestion(event_id=self.event.id, key=step.key, type=kind))
-                elif known.type != kind:
-                    if _family(known.type) != _family(kind):
-                        raise FormChanged(step.key, known.type, kind)
+                    session.add(
+                        FormQuestion(
+                            event_id=self.event.id, key=step.key, type=kind, sensitive=step.sensitive
+                        )
+                    )
+                    continue
+                if _family(known.type) != _family(kind):
+                    raise FormChanged(step.key, f"of type {known.type}", f"of type {kind}")
+                # Stored encrypted, or in clear: either way the other reading would fail.
+                if known.sensitive != step.sensitive:
+                    was, now = (
+                        ("sensitive", "not sensitive") if known.sensitive else ("not sensitive", "sensitive")
+                    )
+                    raise FormChanged(step.key, was, now)
+                if known.type != kind:
                     known.type = kind
                     session.add(known)
             await session.commit()

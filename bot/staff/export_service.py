@@ -106,7 +106,11 @@ class _Columns:
     column for the built-in kinds, from the JSON column for the others."""
 
     def __init__(
-        self, event: Event, language: str, reveal: Callable[[str], str] | None, removed: Iterable[str] = ()
+        self,
+        event: Event,
+        language: str,
+        reveal: Callable[[str], str] | None,
+        removed: Iterable[FormQuestion] = (),
     ):
         self.language = language
         self.query: list[Any] = list(_FIXED_QUERY)
@@ -126,8 +130,14 @@ class _Columns:
                 continue
             self._add_step(step, event, reveal)
         # Questions the form no longer asks keep their stored answers, under their key.
-        for key in removed:
-            self._add(key, key, None, self._reader(key))
+        for question in removed:
+            read = self._reader(question.key)
+            if not question.sensitive:
+                self._add(question.key, question.key, None, read)
+            elif reveal is not None:
+                self._add(
+                    question.key, question.key, None, lambda row, read=read: _revealed(read(row), reveal)
+                )
         trailing = dict(_TRAILING)
         self._add(
             "language", gettext(trailing["language"]), None, lambda row: languages.get(row[language_column])
@@ -232,19 +242,17 @@ class ExportService:
         reveal = _same if revealed else None
         return [(column.key, column.header) for column in _Columns(self.event, language, reveal).columns]
 
-    async def _removed_questions(self) -> list[str]:
-        """Keys of the form's own questions that were asked once and left the form since (their
-        types are remembered: RegistrationService.record_form)."""
+    async def _removed_questions(self) -> list[FormQuestion]:
+        """The form's own questions that were asked once and left the form since (as remembered
+        by RegistrationService.record_form)."""
         async with self._sessions() as session:
             rows = await session.exec(
                 select(FormQuestion).where(FormQuestion.event_id == self.event.id).order_by(FormQuestion.key)
             )
             return [
-                row.key
+                row
                 for row in rows
-                if row.key not in self.event.form.answer_keys
-                and row.key not in COLUMN_KEYS
-                and row.type != "document"
+                if row.key not in self.event.form.answer_keys and row.key not in COLUMN_KEYS
             ]
 
     async def write(

@@ -38,7 +38,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.db import SessionFactory
 from bot.core.event import Event
-from bot.core.form import COLUMN_KEYS, counted_values
+from bot.core.form import COLUMN_KEYS, QuestionType, counted_values
 from bot.core.models import Delegation, Registration, RegistrationStatus
 from bot.core.models.registration import ACTIVE_STATUSES
 
@@ -84,7 +84,7 @@ def _arm(part: _Part, *where, group_by=(), **values):
 _GROUPING_SETS = {
     _Part.BREAKDOWN: ("status", "gender", "role", "language", "visa_needed"),
     _Part.COUNTRIES: ("country", "delegation_id", "dietary"),
-    _Part.STAYS: ("hotel_needed", "arrival_date", "departure_date"),
+    _Part.STAYS: ("hotel_needed", "arrival_date", "departure_date", "hotel_check_in", "hotel_check_out"),
     _Part.PICKUPS: ("arrival_date", "arrival_time"),
     _Part.DROPOFFS: ("departure_date", "departure_time"),
 }
@@ -136,8 +136,19 @@ class Headcount:
     dietary: list[tuple[str, int]] = field(default_factory=list)  # event option id -> people
     dietary_notes: int = 0
     accessibility: int = 0
-    # The form's own counted questions (choices, yes/no, countries): key -> (answer, people).
+    # The form's own counted questions (choices, yes/no, countries; dates by day, in date order):
+    # key -> (answer, people).
     answers: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+def _stay_start(columns):
+    """The first night at the hotel: the check-in day where asked (no travel dates), else the
+    arrival's."""
+    return func.coalesce(columns.hotel_check_in, columns.arrival_date)
+
+
+def _stay_end(columns):
+    return func.coalesce(columns.hotel_check_out, columns.departure_date)
 
 
 def _ranked(rows) -> list[tuple[str, int]]:
@@ -162,9 +173,17 @@ class HeadcountService:
         return headcount
 
     async def _answers(self, session: AsyncSession) -> dict[str, list[tuple[str, int]]]:
-        """The answers to the form's own choice, yes/no and country questions, from the JSON
+        """The answers to the form's own choice, yes/no, country and date questions, from the JSON
         column: grouped by each answer in one statement, a multiple choice's ticks counted here."""
-        steps = [step for step in self.event.form.counted() if step.key not in COLUMN_KEYS]
+        form = self.event.form
+        steps = [
+            step
+            for step in [
+                *form.counted(),
+                *(step for step in form.steps if step.question.type is QuestionType.DATE),
+            ]
+            if step.key not in COLUMN_KEYS
+        ]
         if not steps:
             return {}
         r = Registration
@@ -186,7 +205,12 @@ class HeadcountService:
         for index, answer, count in (await session.exec(union_all(*arms))).all():
             for value in counted_values(answer, steps[index].question.type):
                 counts[index][value] += count
-        return {step.key: _ranked(counted.items()) for step, counted in zip(steps, counts, strict=True)}
+        return {
+            step.key: sorted(counted.items())
+            if step.question.type is QuestionType.DATE
+            else _ranked(counted.items())
+            for step, counted in zip(steps, counts, strict=True)
+        }
 
     def _headcount(self, rows) -> Headcount:
         """The counts from the rows of either statement (`_COLUMNS`, after `part`)."""
@@ -282,9 +306,9 @@ class HeadcountService:
                 of_event,
                 r.hotel_needed == True,  # noqa: E712 (SQL)
                 active,
-                group_by=[r.arrival_date, r.departure_date],
-                day=r.arrival_date,
-                other_day=r.departure_date,
+                group_by=[r.arrival_date, r.departure_date, r.hotel_check_in, r.hotel_check_out],
+                day=_stay_start(r),
+                other_day=_stay_end(r),
                 count=func.count(),
             ),
             *(
@@ -366,8 +390,8 @@ class HeadcountService:
                 _Part.STAYS,
                 in_set[_Part.STAYS],
                 g.hotel_needed,
-                day=g.arrival_date,
-                other_day=g.departure_date,
+                day=_stay_start(g),
+                other_day=_stay_end(g),
                 count=g.count,
             ),
             *(

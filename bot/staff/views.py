@@ -115,8 +115,10 @@ def delegate_card(
 
 
 def _hotel(registration: Registration, language: str) -> str:
-    """The nights booked: from the arrival day to the departure day."""
-    arrival, departure = registration.arrival_date, registration.departure_date
+    """The nights booked: from the check-in day (or the arrival's) to the check-out day (or the
+    departure's)."""
+    arrival = registration.hotel_check_in or registration.arrival_date
+    departure = registration.hotel_check_out or registration.departure_date
     if not registration.hotel_needed:
         return _("Hotel: no")
     if arrival is None or departure is None:
@@ -296,6 +298,8 @@ def answer_items(
             names = {"yes": yes_no(True), "no": yes_no(False)}
         elif question.type is QuestionType.COUNTRY:
             names = {code: country_name(code, language) for code, _n in counts}
+        elif question.type is QuestionType.DATE:  # by day, ISO dates as stored
+            names = {day: day_label(date.fromisoformat(day), language) for day, _n in counts}
         else:
             names = {option.id: localized(option.label, language) for option in question.options}
         items.append(

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import pytest
+import yaml
 from sqlmodel import select, update
 
 from bot.app import build_bot, build_dispatcher
@@ -27,7 +28,7 @@ from bot.core.models import (
     JobStatus,
     Registration,
 )
-from tests.support.app import BEFORE_DEADLINE, App, make_settings
+from tests.support.app import BEFORE_DEADLINE, EVENT_FILE, App, make_settings
 from tests.support.broadcasting import register, register_many, registration_service
 from tests.support.chat import Chat
 from tests.support.fake_telegram import ApiError, FakeTelegram
@@ -503,3 +504,44 @@ async def test_recipients_by_language_are_named_in_the_staff_language(app, engin
     await staff.send("/broadcast")
     await staff.tap("k:language")
     assert staff.buttons()[:2] == ["Espagnol (1)", "Japonais (1)"]
+
+
+async def test_a_reminder_to_those_who_have_not_answered_a_new_question(fake, engine, event, tmp_path):
+    """A required question added to the form after people registered: staff pick it, and the
+    message reaches who has not answered it yet."""
+    await register_many(engine, event, [1, 2])
+    raw = yaml.safe_load(EVENT_FILE.read_text(encoding="utf-8"))
+    size = {"en": "T-shirt size"}
+    raw["form"].append(
+        {
+            "id": "tshirt",
+            "type": "choice",
+            "text": {"en": "Your T-shirt size?"},
+            "label": size,
+            "options": [{"id": "m", "label": {"en": "M"}}, {"id": "l", "label": {"en": "L"}}],
+        }
+    )
+    changed = tmp_path / "with-tshirt.yaml"
+    changed.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    async with create_session_factory(engine)() as session:
+        await session.exec(
+            update(Registration).where(Registration.user_id == 2).values(custom_answers={"tshirt": "l"})
+        )
+        await session.commit()
+    settings = make_settings(telegram_api_base=fake.base_url, event_file=changed, broadcast_rate=1000)
+    bot = build_bot(settings)
+    app = App(fake, build_dispatcher(settings, engine=engine), bot)
+    async with running(app):
+        staff = app.chat(STAFF, "en")
+        await staff.send("/broadcast")
+        await staff.tap("k:missing")
+        assert "T-shirt size (1)" in staff.buttons()
+        await staff.tap("v:tshirt")
+        assert "to not answered yet: T-shirt size (1 now)" in staff.last_text
+        await staff.send("Please tell us your T-shirt size: open the bot")
+        await staff.tap("preview")
+        await staff.tap("now")
+        await wait_for_report(staff)
+    assert [m.text for m in received(fake, 1)] == ["Please tell us your T-shirt size: open the bot"]
+    assert received(fake, 2) == []
+    await bot.session.close()

@@ -251,7 +251,7 @@ async def test_question_in_the_middle_of_registration_keeps_the_dialogue(app, en
     await chat.send("do i need a visa?")
     texts = chat.texts_since(before)
     assert any("Visa" in text and "embassy" in text for text in texts)
-    assert chat.last_text == "↩ Continue: your registration, question 2 of 20", "not the question again"
+    assert chat.last_text == "↩ Continue: your registration, question 2 of 23", "not the question again"
     await chat.press("↩ Continue")
     assert "gender" in chat.last_text
     await chat.send("blablabla")  # not a question: the buttons are pointed at, then the question

@@ -28,6 +28,7 @@ import itertools
 import logging
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,12 +41,16 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from bot.app import build_bot, build_dispatcher
+from bot.core.form import QuestionType
+from bot.core.settings import PROJECT_ROOT
+from bot.registration.form_dialog import WINDOW_OF
+from bot.states import RegistrationSG
 from tests.support.app import App, make_settings
 from tests.support.chat import Chat, buttons_of, keyboards
-from tests.support.dialogue_paths import PATHS, registered
+from tests.support.dialogue_paths import EVERY_QUESTION, PATHS, registered
 from tests.support.dialogue_state import current_state
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.walk import stored
+from tests.support.walk import MANILA, At, event_of, register, stored
 
 settings.register_profile(
     "ci",
@@ -84,6 +89,30 @@ STATES = registry_states()
 
 def test_every_state_has_a_path():
     assert not [state.state for state in STATES if state not in PATHS], "add a path to PATHS"
+
+
+# The typed questions share one window (RegistrationSG.text), fuzzed above at the name: each
+# other type of question is fuzzed at a question of its type too, from the Manila form or else
+# the summer school's (a number: the age).
+SUMMER_SCHOOL = PROJECT_ROOT / "events" / "example-summer-school.yaml"
+SUMMER_OPEN = "2025-05-30T10:00:00+07:00"
+
+
+def typed_places() -> dict[QuestionType, tuple[Path, str]]:
+    places: dict[QuestionType, tuple[Path, str]] = {}
+    for path in (MANILA, SUMMER_SCHOOL):
+        for step in event_of(path).form.steps:
+            if step.question.type not in WINDOW_OF and step.question.type is not QuestionType.NAME:
+                places.setdefault(step.question.type, (path, step.key))
+    return places
+
+
+TYPED_PLACES = typed_places()
+
+
+def test_every_typed_question_type_is_fuzzed():
+    window_types = set(WINDOW_OF) | {QuestionType.NAME, QuestionType.GROUP}
+    assert set(TYPED_PLACES) == set(QuestionType) - window_types
 
 
 # -- generated updates ---------------------------------------------------------------------
@@ -238,6 +267,19 @@ async def fuzz_app(migrated_engine) -> AsyncIterator[App]:
 
 
 @pytest.fixture(scope="module")
+async def summer_app(fuzz_app) -> AsyncIterator[App]:
+    """The summer school's bot beside Manila's, on the same database and fake Telegram."""
+    config = make_settings(
+        telegram_api_base=fuzz_app.fake.base_url, event_file=SUMMER_SCHOOL, event_clock=SUMMER_OPEN
+    )
+    app = App(
+        fuzz_app.fake, build_dispatcher(config, engine=fuzz_app.dp["services"].engine), build_bot(config)
+    )
+    yield app
+    await app.bot.session.close()
+
+
+@pytest.fixture(scope="module")
 async def victim(fuzz_app) -> Chat:
     chat = fuzz_app.chat(VICTIM)
     await registered(chat)
@@ -260,6 +302,18 @@ async def test_fuzz(fuzz_app, victim, state, script):
         await fuzz(app, chat, state, script)
     finally:
         staff.admin_ids = admins
+
+
+@pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("kind", sorted(TYPED_PLACES), ids=str)
+@given(script=st.lists(actions, min_size=1, max_size=4))
+async def test_fuzz_typed_question(fuzz_app, summer_app, victim, kind, script):
+    path, key = TYPED_PLACES[kind]
+    app = fuzz_app if path == MANILA else summer_app
+    chat = app.chat(next(_ids), language_code="en")
+    answers = EVERY_QUESTION if path == MANILA else {}
+    await asyncio.wait_for(register(chat, until=At(key), event=event_of(path), **answers), UPDATE_TIMEOUT)
+    await fuzz(app, chat, RegistrationSG.text, script)
 
 
 async def fuzz(app: App, chat: Chat, state: State, script: list[Action]) -> None:

@@ -13,9 +13,12 @@ import pytest
 import yaml
 
 from bot.app import build_bot, build_dispatcher
+from bot.core.crypto import PassportCipher, new_key
+from bot.core.event import load_event
 from bot.core.settings import PROJECT_ROOT
 from bot.registration.service import FormChanged
-from tests.support.app import App, make_settings
+from bot.staff.export_service import ExportFormat
+from tests.support.app import PASSPORT_KEY, App, make_settings
 from tests.support.walk import S, Tap, Typed, event_of, register, stored
 
 SUMMER_SCHOOL = PROJECT_ROOT / "events" / "example-summer-school.yaml"
@@ -167,7 +170,7 @@ async def test_an_incompatible_type_change_stops_start_up(engine, tmp_path):
     changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     other = build_dispatcher(make_settings(event_file=changed, event_clock=OPEN), engine=engine)
-    with pytest.raises(FormChanged, match="age was of type number and is now text"):
+    with pytest.raises(FormChanged, match="age was of type number and is now of type text"):
         await other["services"].registrations.record_form()
 
 
@@ -206,3 +209,63 @@ async def test_a_question_removed_while_a_delegate_is_at_it(fake, engine, tmp_pa
     await ana.tap("back")
     assert "How will you take part?" in ana.last_text, "the next question still to answer"
     await bot.session.close()
+
+
+async def test_a_sensitive_question_of_the_forms_own_stays_sealed_once_it_leaves_the_form(
+    fake, engine, tmp_path
+):
+    """Encrypted at rest like a passport number; after the question is removed, exported only
+    when revealed, re-encrypted by key rotation; and it cannot silently become non-sensitive."""
+    raw = yaml.safe_load(SUMMER_SCHOOL.read_text(encoding="utf-8"))
+    raw["form"].append(
+        {
+            "id": "student_id",
+            "type": "document",
+            "sensitive": True,
+            "text": {"en": "Your student card number?"},
+        }
+    )
+    with_id = tmp_path / "with-id.yaml"
+    with_id.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    settings = make_settings(telegram_api_base=fake.base_url, event_file=with_id, event_clock=OPEN)
+    bot = build_bot(settings)
+    app = App(fake, build_dispatcher(settings, engine=engine), bot)
+    await app.dp["services"].registrations.record_form()
+    await register(app.chat(2301), event=load_event(with_id), student_id=Typed("S1234567"))
+    [registration] = await stored(engine)
+    sealed = registration.custom_answers["student_id"]
+    assert sealed != "S1234567" and PassportCipher([PASSPORT_KEY]).decrypt(sealed) == "S1234567"
+
+    raw["form"].pop()
+    without = tmp_path / "without-id.yaml"
+    without.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    after = build_dispatcher(make_settings(event_file=without, event_clock=OPEN), engine=engine)
+    await after["services"].registrations.record_form()
+    exports = after["services"].exports
+    for reveal, expected in ((None, None), (after["services"].passports.decrypt, "S1234567")):
+        path = tmp_path / "export.csv"
+        await exports.write(path, ExportFormat.CSV, "en", reveal)
+        header, row = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+        assert (row[header.index("student_id")] if "student_id" in header else None) == expected
+
+    new = new_key()
+    rotated = build_dispatcher(
+        make_settings(event_file=without, event_clock=OPEN, passport_key=f"{new},{PASSPORT_KEY}"),
+        engine=engine,
+    )
+    assert await rotated["services"].privacy.rotate_passports() == 1
+    [registration] = await stored(engine)
+    assert PassportCipher([new]).decrypt(registration.custom_answers["student_id"]) == "S1234567"
+
+    raw["form"].append({**raw_question(with_id, "student_id"), "sensitive": False})
+    in_clear = tmp_path / "in-clear.yaml"
+    in_clear.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    changed = build_dispatcher(make_settings(event_file=in_clear, event_clock=OPEN), engine=engine)
+    with pytest.raises(FormChanged, match="student_id was sensitive and is now not sensitive"):
+        await changed["services"].registrations.record_form()
+    await bot.session.close()
+
+
+def raw_question(path, question_id: str) -> dict:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return next(question for question in raw["form"] if question["id"] == question_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot.core.crypto import PassportCipher
@@ -69,6 +71,33 @@ async def test_full_registration_in_english(app, engine):
     assert registration.code in view.text and "Ana Reyes" in view.text and not view.deleted
 
 
+async def test_a_hotel_without_airport_transfer_asks_its_own_dates(app, engine):
+    """No travel dates to count the nights from: the hotel's check-in and check-out are asked,
+    and a check-out not after the check-in is refused with the same question again."""
+    chat = app.chat()
+    no_transfer = {"arrival_date": Tap("skip"), "hotel": "yes", "hotel_check_in": Typed("30/07")}
+    await register(chat, until=S.hotel_check_out, **no_transfer)
+    await chat.send("30/07")
+    assert "must be after your check-in (July 30, 2024)" in "\n".join(chat.texts_since(chat.size - 3))
+    assert "check out" in chat.last_text
+    await register(chat, since=S.hotel_check_out, **no_transfer, hotel_check_out=Typed("Aug 1"))
+    [registration] = await stored(engine)
+    assert registration.arrival_date is None and registration.hotel_needed
+    assert (registration.hotel_check_in, registration.hotel_check_out) == (
+        date(2024, 7, 30),
+        date(2024, 8, 1),
+    )
+
+
+async def test_travel_dates_make_the_hotel_dates_unasked(app, engine):
+    chat = app.chat()
+    await register(chat, hotel="yes")  # arrives on 29 July, leaves without a transfer
+    [registration] = await stored(engine)
+    assert registration.arrival_date == date(2024, 7, 29) and registration.hotel_check_in is None
+    # The departure was skipped: only the check-out is asked.
+    assert registration.hotel_check_out == date(2024, 7, 31)
+
+
 @pytest.mark.parametrize(
     ("language", "welcome", "notice_word"),
     [("fr", "Bienvenue", "Alliance progressiste"), ("es", "bienvenida", "Alianza Progresista")],
@@ -106,12 +135,16 @@ async def test_change_after_registering(app, engine):
     await chat.tap("f:visa_needed")
     await chat.tap("yes")
     await chat.tap("c:PH")  # nationality, asked only now
+    await chat.send("Ана Рейес")  # the name for the visa letter: as the passport spells it
+    assert "in Latin letters" in chat.texts_since(chat.size - 2)[0]
+    await chat.send("REYES Ana")
     await chat.send("P7654321")
     await chat.tap("save")
     [registration] = await stored(engine)
     assert (
         registration.position == "Secretary General" and decrypt(registration.passport_number) == "P7654321"
     )
+    assert registration.custom_answers["passport_name"] == "REYES Ana"
     assert any("changes are saved" in text for text in chat.texts_since(0))
     assert chat.fake.calls_of("sendPhoto").__len__() == 1, "no second ticket for a change"
 

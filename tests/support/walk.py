@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from bot.core.db import create_session_factory
 from bot.core.event import Event, load_event, localized
-from bot.core.form import QuestionType, Step
+from bot.core.form import DateButtons, QuestionType, Step
 from bot.core.i18n import get_i18n
 from bot.core.i18n import gettext as _
 from bot.core.models import Registration
@@ -160,8 +160,9 @@ def default_answer(step: Step, event: Event) -> Action | Actions:
             return Tap("no")
         case QuestionType.COUNTRY:
             return Tap(f"c:{event.usual_countries[0]}" if event.usual_countries else "c:PH")
-        case QuestionType.DATE:
-            return Typed(event.starts_on.strftime("%b %d"))  # unambiguous in any order
+        case QuestionType.DATE:  # unambiguous in any order; an end (a check-out) after its start
+            day = event.ends_on if question.days is DateButtons.AFTER_END else event.starts_on
+            return Typed(day.strftime("%b %d"))
         case QuestionType.TIME:
             return Typed("14:35")
         case QuestionType.NUMBER:

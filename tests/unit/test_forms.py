@@ -166,36 +166,41 @@ async def test_any_valid_form_can_be_registered_through(form, fake, engine, tmp_
             assert step.key in registration.custom_answers, (step.key, registration.custom_answers)
 
 
-# --- audiences by answer ----------------------------------------------------------------------
-
-
-async def test_broadcasts_reach_those_who_gave_an_answer_built_in_or_the_forms_own(engine):
-    from bot.broadcasts.audiences import Audience, AudienceKind, AudienceService
+async def _registered(engine, event, people: list[dict], first_user: int):
+    """The people's answers (with the name, language and consent) registered; the sessions."""
     from bot.core.crypto import PassportCipher, new_key
     from bot.core.db import create_session_factory
     from bot.registration.service import Answers, RegistrationService
 
-    event = load_event(SUMMER_SCHOOL)
     sessions = create_session_factory(engine)
     registrations = RegistrationService(sessions, event, PassportCipher([new_key()]))
-    people = [
-        ("climate", True, ["vegan"]),
-        ("climate", False, ["vegan", "halal"]),
-        ("media", False, None),
-    ]
-    for user, (workshop, photos, dietary) in enumerate(people, start=40_000):
+    for user, answered in enumerate(people, start=first_user):
         answers = {
             "language": "en",
             "consent_version": "2025-05-01",
             "consent_at": OPEN,
             "full_name": f"Person {user}",
-            "workshop": workshop,
-            "photo_consent": photos,
-            "dietary": dietary,
+            **answered,
         }
         await registrations.register(
-            user, Answers.of_dialogue(answers, event.form), load_event(SUMMER_SCHOOL).registration_deadline
+            user, Answers.of_dialogue(answers, event.form), event.registration_deadline
         )
+    return sessions
+
+
+# --- audiences by answer ----------------------------------------------------------------------
+
+
+async def test_broadcasts_reach_those_who_gave_an_answer_built_in_or_the_forms_own(engine):
+    from bot.broadcasts.audiences import Audience, AudienceKind, AudienceService
+
+    event = load_event(SUMMER_SCHOOL)
+    people = [
+        {"workshop": "climate", "photo_consent": True, "dietary": ["vegan"]},
+        {"workshop": "climate", "photo_consent": False, "dietary": ["vegan", "halal"]},
+        {"workshop": "media", "photo_consent": False, "dietary": None},
+    ]
+    sessions = await _registered(engine, event, people, 40_000)
     audiences = AudienceService(sessions, event)
     options = {option.value: option.count for option in await audiences.options(AudienceKind.ANSWER)}
     assert options["workshop=climate"] == 2 and options["workshop=media"] == 1
@@ -210,6 +215,55 @@ async def test_broadcasts_reach_those_who_gave_an_answer_built_in_or_the_forms_o
     ):
         assert await audiences.count(Audience(AudienceKind.ANSWER, value)) == count, value
     assert await audiences.count(Audience(AudienceKind.ANSWER, "nothing=at_all")) == 0
+
+
+async def test_staff_can_remind_those_who_lack_an_answer_to_a_new_question(engine, tmp_path):
+    """Questions added after people registered: the audience is who is asked them (their
+    conditions, in SQL) and has not answered them yet."""
+    from bot.broadcasts.audiences import Audience, AudienceKind, AudienceService
+
+    raw = _raw()
+    english = {"en": "?"}
+    raw["form"] += [
+        {"id": "bus", "type": "yes_no", "text": english, "when": {"country": {"not": "TH"}}},
+        {
+            "id": "photo_use",
+            "type": "choice",
+            "text": english,
+            "options": [{"id": "web", "label": english}, {"id": "print", "label": english}],
+            "when": {"photo_consent": True},
+        },
+    ]
+    event = load_event(_write(raw, tmp_path / "more-questions.yaml"))
+    people = [
+        {"country": "TH", "photo_consent": True},
+        {"country": "PH", "photo_consent": False},
+        {"country": "VN", "photo_consent": True, "bus": True},
+    ]
+    sessions = await _registered(engine, event, people, 41_000)
+    audiences = AudienceService(sessions, event)
+    options = {option.value: option.count for option in await audiences.options(AudienceKind.MISSING)}
+    assert (options["bus"], options["photo_use"]) == (1, 2)  # (the rest of the form is not answered here)
+    recipients = audiences.recipients(Audience(AudienceKind.MISSING, "bus"))
+    async with sessions() as session:
+        assert [row.chat_id for row in await session.exec(recipients)] == [41_001]
+    assert await audiences.count(Audience(AudienceKind.MISSING, "full_name")) == 0
+    assert await audiences.count(Audience(AudienceKind.MISSING, "no_such_question")) == 0
+
+
+async def test_headcount_counts_a_date_question_of_the_forms_own_by_day(engine, tmp_path):
+    from bot.staff.headcount_service import HeadcountService
+    from bot.staff.views import answer_items
+
+    raw = _raw()
+    raw["form"].append({"id": "excursion_day", "type": "date", "text": {"en": "?"}, "days": "event"})
+    event = load_event(_write(raw, tmp_path / "with-a-date.yaml"))
+    days = ["2025-08-06", "2025-08-05", "2025-08-06"]
+    sessions = await _registered(engine, event, [{"excursion_day": day} for day in days], 42_000)
+    headcount = await HeadcountService(sessions, event).count()
+    assert headcount.answers["excursion_day"] == [("2025-08-05", 1), ("2025-08-06", 2)]  # in date order
+    [counts] = [counts for label, counts in answer_items(headcount, event, "en") if label == "?"]
+    assert counts == [("Tue, Aug 5", 1), ("Wed, Aug 6", 2)]
 
 
 def test_the_number_of_questions_only_goes_down_as_branches_close():
@@ -229,6 +283,7 @@ def test_the_number_of_questions_only_goes_down_as_branches_close():
     for key, value in walk:
         answers[key] = value
         counts.append(len(form.may_ask(answers)))
-    assert counts[0] == len(form.steps) == 20
-    assert counts == sorted(counts, reverse=True) and counts[-1] == 18
-    assert len(form.may_ask({"country": "PH"})) == 17, "no visa questions for the host country"
+    assert counts[0] == len(form.steps) == 23
+    # Travel dates given: no hotel dates (the arrival's) but the check-out (no departure given).
+    assert counts == sorted(counts, reverse=True) and counts[-1] == 20
+    assert len(form.may_ask({"country": "PH"})) == 19, "no visa questions for the host country"

@@ -276,6 +276,23 @@ async def test_headcount_breakdowns_and_logistics(world, engine, monkeypatch):
         assert await _headcount_from(world, monkeypatch, one_scan=False) == h
 
 
+async def test_hotel_nights_from_the_hotels_own_dates(world, engine, monkeypatch):
+    """Without travel dates (no airport transfer), the nights are the check-in's to the check-out's."""
+    await world.register(
+        hotel_needed=True,
+        arrival_date=None,
+        departure_date=None,
+        hotel_check_in=date(2024, 7, 30),
+        hotel_check_out=date(2024, 8, 1),
+    )
+    await world.register(hotel_needed=True, arrival_date=date(2024, 7, 29), departure_date=date(2024, 7, 31))
+    h = await world.headcounts.count()
+    assert h.hotel_guests == 2 and h.hotel_dates_unknown == 0
+    assert h.hotel_nights == [(date(2024, 7, 29), 1), (date(2024, 7, 30), 2), (date(2024, 7, 31), 1)]
+    if _is_postgresql(engine):
+        assert await _headcount_from(world, monkeypatch, one_scan=True) == h
+
+
 async def test_headcount_of_an_empty_event(world, engine, monkeypatch):
     for one_scan in (False, True) if _is_postgresql(engine) else (False,):
         h = await _headcount_from(world, monkeypatch, one_scan)

@@ -68,6 +68,13 @@ def test_a_hotel_stay_without_dates_says_so(event):
     )
     assert "(1 night)" in delegate_card(one_night, None, event, "en")
     assert "🏨 Hotel: no" in delegate_card(registration(), None, event, "en")
+    # No airport transfer: the hotel's own dates, the check-out asked as no departure was given.
+    own_dates = registration(
+        hotel_needed=True,
+        arrival_date=date(2024, 7, 29),
+        hotel_check_out=date(2024, 7, 31),
+    )
+    assert "🏨 Hotel: Mon, Jul 29 → Wed, Jul 31 (2 nights)" in delegate_card(own_dates, None, event, "en")
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "ja", "ko", "ur", "my"])

@@ -64,7 +64,16 @@ HEADCOUNT_INDEXES = (
     # Countries, delegations and dietary needs are counted in one pass.
     Index("ix_registration_country", "event_id", "country", "delegation_id", "dietary", "status"),
     Index("ix_registration_delegation", "event_id", "delegation_id", "status"),
-    Index("ix_registration_stay", "event_id", "hotel_needed", "arrival_date", "departure_date", "status"),
+    Index(
+        "ix_registration_stay",
+        "event_id",
+        "hotel_needed",
+        "arrival_date",
+        "departure_date",
+        "hotel_check_in",
+        "hotel_check_out",
+        "status",
+    ),
     Index("ix_registration_arrival", "event_id", "arrival_date", "arrival_time", "status"),
     Index("ix_registration_departure", "event_id", "departure_date", "departure_time", "status"),
     Index("ix_registration_checked_in", "event_id", "checked_in_at", "status"),
@@ -133,6 +142,9 @@ class Registration(SQLModel, table=True):
     departure_time: time | None = None
     departure_flight: str | None = Field(default=None, max_length=16)
     hotel_needed: bool = False
+    # Asked where the travel's dates are not given (no airport transfer): the nights booked.
+    hotel_check_in: date | None = None
+    hotel_check_out: date | None = None
     visa_needed: bool = False
     nationality: str | None = Field(default=None, max_length=2)
     # Ciphertext (bot/core/crypto.py): a Fernet token of the number.
