@@ -1,8 +1,8 @@
 """Dialogue throughput: N delegates register at once with the bot in its own process.
 
-Each simulated delegate goes through the whole registration (20 updates: /start, language,
-consent, every question, confirm) against the fake Bot API, waiting for the bot's answer to
-each step before the next. Two loads:
+Each simulated delegate goes through the whole registration (/start, language, consent, every
+question the form asks, confirm: the tests' walk of the form, bench/walk_steps.py) against the
+fake Bot API, waiting for the bot's answer to each step before the next. Two loads:
 
 - saturated: no pause between answers, every delegate at once; gives updates per second;
 - paced: each delegate pauses 0.5-1.5 s between answers (people reading and typing); gives
@@ -21,12 +21,15 @@ Also measured: start-up time to the first getUpdates and resident memory (the fo
 Before and after a change of the bot, side by side in one run: `--compare-with PATH` runs the
 real bot of another checkout of the project too (`python -m bot run` with that folder as working
 directory and PYTHONPATH, on this .venv), on the same backends and loads, and prints this tree's
-CPU per update against it. `--rounds N` repeats both bots, alternating which goes first, to show
-the noise (every run's figure is listed). E.g., against the commit before the restructuring:
+CPU per update against it. Its delegates answer as that checkout's own tests' walk does (its
+button ids and questions; bench/walk_steps.py run there), so the two may answer a different
+number of updates: the compared figure is per update, and the table shows both counts.
+`--rounds N` repeats both bots, alternating which goes first, to show the noise (every run's
+figure is listed). E.g., against the commit before the form moved to the event file:
 
-    git worktree add /tmp/base-b120da2 b120da2
-    .venv/bin/python -m bench dialogue --compare-with /tmp/base-b120da2 --rounds 3 --backends sqlite
-    git worktree remove /tmp/base-b120da2
+    git worktree add /tmp/base-adf2fbc adf2fbc
+    .venv/bin/python -m bench dialogue --compare-with /tmp/base-adf2fbc --rounds 3 --backends sqlite
+    git worktree remove /tmp/base-adf2fbc
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import json
 import os
 import random
 import statistics
@@ -43,13 +47,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache, partial
 from pathlib import Path
 
-from aiogram.fsm.state import State
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench import common
+from bench import common, walk_steps
 from bench.common import (
     BenchTelegram,
     BotProcess,
@@ -65,7 +69,6 @@ from bench.common import (
     widget_ids,
 )
 from tests.support.fake_telegram import StoredMessage
-from tests.support.walk import Typed, plan, prompt
 
 Expect = Callable[[StoredMessage | None], bool]
 STEP_TIMEOUT = 60.0
@@ -77,30 +80,46 @@ def shows(widget: str) -> Expect:
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # "text" or "tap" (widget data, e.g. "g:woman")
+    kind: str  # "text" or "tap" (widget data, e.g. "o:woman")
     value: str
     reply: Expect  # holds once the bot has shown the next question
 
 
-def asks(state: State) -> Expect:
-    question = prompt(state, "en")
+def asks(question: str) -> Expect:
     return lambda message: message is not None and question in (message.text or "")
 
 
-def registration_steps(delegate: int) -> list[Step]:
-    """What a delegate answers (the tests' walk of the form), and what the bot shows next: the
+def walked(walk: list[dict[str, str]], delegate: int) -> list[Step]:
+    """What a delegate answers (a walk of bench/walk_steps.py), and what the bot shows next: the
     next question, then the delegate's registration (/me) once confirmed."""
-    walk = plan(organisation="Akbayan Citizens' Action Party", email=f"delegate{delegate}@example.org")
-    # One action per question: one update, one awaited reply.
-    updates = [Typed("/start"), *(action for _state, (action,) in walk)]
-    replies = [*(asks(state) for state, _actions in walk), shows("change")]
     return [
-        Step("text", update.text, reply) if isinstance(update, Typed) else Step("tap", update.widget, reply)
-        for update, reply in zip(updates, replies, strict=True)
+        Step(
+            step["kind"],
+            step["value"].replace("{delegate}", str(delegate)),  # an email of the delegate's own
+            asks(step["asks"]) if "asks" in step else shows(step["shows"]),
+        )
+        for step in walk
     ]
 
 
+# This tree's bot is walked by this tree's walk.
+registration_steps = partial(walked, walk_steps.steps())
 STEPS_PER_DELEGATE = len(registration_steps(0))
+
+
+@cache
+def checkout_steps(checkout: Path) -> Callable[[int], list[Step]]:
+    """The steps of another checkout's bot: its own tests' walk, read by running
+    bench/walk_steps.py there (this tree's walk fits this tree's form only)."""
+    found = subprocess.run(
+        [sys.executable, walk_steps.__file__],
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(checkout)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return partial(walked, json.loads(found.stdout))
 
 
 def echo_steps(delegate: int) -> list[Step]:
@@ -225,6 +244,7 @@ class BotFigures:
     loads: dict[tuple[str, int], LoadResult] = field(default_factory=dict)
     cpu_ms_per_update: dict[int, float] = field(default_factory=dict)
     judged: bool = True  # held to the targets (the bot), or only shown (the bare dialogue bot)
+    updates_per_delegate: int = 0
 
 
 async def measure(
@@ -242,7 +262,13 @@ async def measure(
     rng = random.Random(8)
     async with bot_process(fake, argv, env, workdir, name, cwd) as bot:
         assert bot.at_rest is not None
-        figures = BotFigures(name, bot.startup_s, bot.at_rest, judged=script is not dialog_floor_steps)
+        figures = BotFigures(
+            name,
+            bot.startup_s,
+            bot.at_rest,
+            judged=script is not dialog_floor_steps,
+            updates_per_delegate=len(script(0)),
+        )
         first_user = 10_000
         for size in sizes:
             before = bot.stats()
@@ -347,16 +373,18 @@ async def bench_bot(
         name = f"bot, {backend}" + ("" if validate else ", lean fake")
         env = {"DATABASE_URL": url}
         cwd = common.PROJECT_ROOT
+        steps = registration_steps
         if checkout is not None:
             name = f"bot {checkout_label(checkout)}, {backend}" + ("" if validate else ", lean fake")
             cwd = checkout
             env["PYTHONPATH"] = str(cwd)  # its bot package first, before this tree's editable install
+            steps = checkout_steps(checkout)
         figures = await measure(
             name,
             fake,
             bot_command(),
             env,
-            registration_steps,
+            steps,
             sizes,
             paced,
             workdir,
@@ -394,11 +422,13 @@ async def bench_baseline(
 
 
 def throughput_table(bots: list[BotFigures], echo: BotFigures) -> Table:
-    table = Table("Dialogue throughput (registration, 20 updates per delegate)", echo.name)
+    table = Table(f"Dialogue throughput (registration, {STEPS_PER_DELEGATE} updates per delegate)", echo.name)
     for figures in bots:
         for (mode, size), load in figures.loads.items():
             base = echo.loads[(mode, size)]
             label = f"{figures.name}, {size} delegates, {mode}"
+            if figures.updates_per_delegate != STEPS_PER_DELEGATE:  # another checkout's form
+                label += f" ({figures.updates_per_delegate} updates each)"
             if mode == "saturated":
                 judged = figures.judged
                 table.add(
@@ -481,6 +511,8 @@ def compare_table(
             row.note = "runs: " + ", ".join(map(_brief, mine)) + " / " + ", ".join(map(_brief, theirs))
 
     for backend, runs in after.items():
+        # Each bot answers its own form: the figures below are per update, or per load.
+        add(f"{backend}: updates per delegate", "", lambda f: f.updates_per_delegate)
         for mode, size in runs[0].loads:
             prefix = f"{backend}, {size} delegates, {mode}"
             if mode == "saturated":
