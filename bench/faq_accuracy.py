@@ -1,5 +1,5 @@
 """How well typed questions are recognised:
-`python bench/faq_accuracy.py [--set own|realistic|independent] [--split dev|held_out|all]`.
+`python bench/faq_accuracy.py [--set own|realistic|realistic2|independent] [--split dev|held_out|all]`.
 
 Runs every question of a set through the bot's matcher (bot/questions/matcher.py) and, in the
 same run, through a baseline (plain keyword matching: the entry sharing the most words with the
@@ -13,6 +13,8 @@ The sets:
   of the question text) is held out: `--split dev` is the rest.
 - `realistic` (bench/questions_realistic_dev.yaml): written from the list of topics only, by a
   hand that saw neither the variants nor the matcher. The matcher is tuned on it.
+- `realistic2` (bench/questions_realistic_dev2.yaml): written the same way by a third hand; the
+  matcher is tuned on it.
 - `independent` (bench/questions_independent.yaml): written the same way by another hand, and
   held out: never used to tune, only to report.
 """
@@ -41,6 +43,7 @@ CACHE = ROOT / "data" / "cache"  # the embeddings of the event file's texts, as 
 SETS = {
     "own": QUESTIONS,
     "realistic": ROOT / "bench" / "questions_realistic_dev.yaml",
+    "realistic2": ROOT / "bench" / "questions_realistic_dev2.yaml",
     "independent": ROOT / "bench" / "questions_independent.yaml",
 }
 # Topic labels of the sets written from topics only, where they differ from the answer's key.

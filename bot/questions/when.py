@@ -88,8 +88,11 @@ class ProgrammePartFinder:
                     for width in ("wide", "abbreviated"):
                         for context in ("format", "stand-alone"):
                             name = get_day_names(width, context, language)[day.weekday()]
-                            if len(name) > 2 or not name.isascii():
+                            # Not one character: Korean `수` and Japanese `水` are in many words.
+                            if len(name) > 2 or (not name.isascii() and len(name) > 1):
                                 phrases[_fold(name)] = day
+                            if name.endswith("曜日"):  # Japanese `火曜日`, said `火曜`
+                                phrases[_fold(name[:-1])] = day
         self._phrases = phrases
         self._phrase_pattern = _pattern(set(phrases))
         months: dict[str, set[int]] = {}
@@ -111,6 +114,14 @@ class ProgrammePartFinder:
             return None
         parts = [part for part, pattern in self._periods.items() if pattern and pattern.search(folded)]
         return ProgrammePart(day, parts[0] if len(parts) == 1 else "day")
+
+    def without(self, text: str) -> str:
+        """The text (folded) without the words that name a day or a part of it: what else it asks."""
+        folded = _fold(text)
+        for pattern in (self._phrase_pattern, *self._periods.values()):
+            if pattern is not None:
+                folded = pattern.sub(" ", folded)
+        return folded
 
     def _named_day(self, folded: str) -> date | None:
         named = set()
