@@ -1,5 +1,5 @@
 """How well typed questions are recognised:
-`python bench/faq_accuracy.py [--set own|realistic|realistic2|independent] [--split dev|held_out|all]`.
+`python bench/faq_accuracy.py [--set own|realistic|realistic2|realistic3|independent] [--split dev|held_out|all]`.
 
 Runs every question of a set through the bot's matcher (bot/questions/matcher.py) and, in the
 same run, through a baseline (plain keyword matching: the entry sharing the most words with the
@@ -15,6 +15,8 @@ The sets:
   hand that saw neither the variants nor the matcher. The matcher is tuned on it.
 - `realistic2` (bench/questions_realistic_dev2.yaml): written the same way by a third hand; the
   matcher is tuned on it.
+- `realistic3` (bench/questions_realistic_dev3.yaml): written the same way by a fourth hand (nine
+  languages, the weakest ones); the matcher is tuned on it.
 - `independent` (bench/questions_independent.yaml): written the same way by another hand, and
   held out: never used to tune, only to report.
 """
@@ -44,6 +46,7 @@ SETS = {
     "own": QUESTIONS,
     "realistic": ROOT / "bench" / "questions_realistic_dev.yaml",
     "realistic2": ROOT / "bench" / "questions_realistic_dev2.yaml",
+    "realistic3": ROOT / "bench" / "questions_realistic_dev3.yaml",
     "independent": ROOT / "bench" / "questions_independent.yaml",
 }
 # Topic labels of the sets written from topics only, where they differ from the answer's key.

@@ -148,9 +148,13 @@ def looks_like_question(text: str, languages: Iterable[str]) -> bool:
     """Whether `text` reads like a question or a request, for a delegate of one of `languages`
     (their own, the one the text is written in); English is always looked at."""
     text = _LINKS_AND_EMAILS.sub(" ", text).strip()
-    if not text:
-        return False
-    if _QUESTION_MARKS.intersection(text) or len(text) >= LONG:
+    return bool(text) and (len(text) >= LONG or reads_as_question(text, languages))
+
+
+def reads_as_question(text: str, languages: Iterable[str]) -> bool:
+    """Whether `text` has a question mark, or a question or request word of one of `languages` or
+    of English; however long it is (a sentence of a message, telling a story or asking)."""
+    if _QUESTION_MARKS.intersection(text):
         return True
     words = normalize(text, keep_accents=True)
     bases = {_base(language) for language in languages} | {"en"}

@@ -41,7 +41,7 @@ from bot.questions.semantic import SemanticIndex
 from bot.questions.when import ProgrammePartFinder
 
 # How a question is scored against an entry (see FaqMatcher.search). Tuned on the development
-# part of bench/questions.yaml and on bench/questions_realistic_dev.yaml and _dev2.yaml only;
+# part of bench/questions.yaml and on bench/questions_realistic_dev.yaml, _dev2.yaml and _dev3.yaml only;
 # bench/faq_accuracy.py reports the held-out part and bench/questions_independent.yaml.
 THRESHOLD = 0.33  # keyword score needed to answer, while the embeddings are not ready
 MARGIN = 0.03  # lead needed over the next entry (else: ambiguous, not sure)
@@ -101,6 +101,8 @@ _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 
 
 _CLAUSE_END = re.compile(r"[.?!;:。？！؟।॥၊။។\n,，、]+")
+# A sentence with the marks that end it (a question mark tells a question from a story).
+_SENTENCE = re.compile(r"[^.?!;。？！؟।॥။។\n]+[.?!;。？！؟।॥။។\n]*")
 _MAX_CLAUSES = 6  # parts of a message matched on their own: the last ones (the question comes last)
 
 
@@ -126,6 +128,28 @@ def _joins(language: str) -> re.Pattern[str]:
 
 
 @cache
+def _courtesies() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Greetings and thanks of every language (guide.yaml), at the start and at the end of a text."""
+    words = {word for words in guide_data()["courtesies"].values() for word in words}
+    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return (
+        re.compile(rf"^(?:[\W_]*(?:{alternatives})(?!\w))+[\W_]*", re.IGNORECASE),
+        re.compile(rf"(?:(?<!\w)(?:{alternatives})[\W_]*)+$", re.IGNORECASE),
+    )
+
+
+def without_courtesies(text: str) -> str:
+    """The text without the greetings and thanks that open or close it ("Hola, buenas tardes. …
+    Gracias de antemano!"): they say nothing about the question, and the end of a long message,
+    embedded alone, would be about thanking. The text itself if nothing else is left."""
+    start, end = _courtesies()
+    core = start.sub("", text)
+    cut = max(0, len(core) - 80)  # a courtesy is short: its end is enough to look at
+    core = core[:cut] + end.sub("", core[cut:])
+    return core if sum(char.isalpha() for char in core) >= 2 else text
+
+
+@cache
 def _question_words(language: str) -> dict[str, re.Pattern[str]]:
     """Per kind (when, where), the question words of the language and of English."""
     return {
@@ -142,13 +166,38 @@ def asked_kind(text: str, language: str) -> str | None:
 
 def clauses(text: str, language: str) -> list[str]:
     """The parts of a message between sentence ends, commas and joining words, when it has more
-    than one (else empty): at most the last six, each with two letters or more."""
-    sentences = _CLAUSE_END.split(text[:_MAX_QUESTION])
+    than one (else empty): at most the last six, each with two letters or more. In a message of
+    several sentences of which some read as questions (a question mark, a question word of the
+    language or of English), only their parts: the others tell a story ("we plan to send two women
+    and one man. Do we need a visa?"), which is not a question."""
+    from bot.questions.detection import LONG, reads_as_question  # it uses normalize(), below
+
+    found = _SENTENCE.findall(text[:_MAX_QUESTION])
+    sentences = [
+        (
+            sentence,
+            index == len(found) - 1
+            or len(sentence.strip()) < LONG
+            or reads_as_question(sentence, (language,)),
+        )
+        for index, sentence in enumerate(found)
+    ]
+    parts = [
+        (part.strip(), question)
+        for sentence, question in sentences
+        for phrase in _phrases(sentence, language)
+        for part in _joins(language).split(phrase)
+    ]
+    parts = [(part, question) for part, question in parts if sum(char.isalpha() for char in part) >= 2]
+    kept = [part for part, question in parts if question]
+    return kept[-_MAX_CLAUSES:] if len(parts) > 1 else []
+
+
+def _phrases(sentence: str, language: str) -> list[str]:
+    phrases = _CLAUSE_END.split(sentence)
     if language in _SPACE_BETWEEN_PHRASES:
-        sentences = [phrase for sentence in sentences for phrase in sentence.split()]
-    parts = [part.strip() for sentence in sentences for part in _joins(language).split(sentence)]
-    parts = [part for part in parts if sum(char.isalpha() for char in part) >= 2]
-    return parts[-_MAX_CLAUSES:] if len(parts) > 1 else []
+        phrases = [word for phrase in phrases for word in phrase.split()]
+    return phrases
 
 
 def _is_latin(char: str) -> bool:
@@ -428,16 +477,17 @@ class FaqMatcher:
     def search(self, text: str, hint_language: str | None = None) -> Result:
         """What answers the question, if the bot is sure (see `_sure`); both answers of a
         question about two things; the day or half-day a question about the programme names."""
-        scores, by_language = self._scores(text)
+        core = without_courtesies(text)
+        scores, by_language = self._scores(core)
         language = self.detect_language(text, hint_language, by_language)
         # A long message is embedded from its last sentences, where its question is.
         ready = self._semantic is not None and self._semantic.ready
-        embedded = self._semantic.tail(text) if ready else None
-        ranking, semantic = self._ranking(text, embedded, language, scores)
+        embedded = self._semantic.tail(core) if ready else None
+        ranking, semantic = self._ranking(core, embedded, language, scores)
         best_key, best = ranking[0] if ranking else (None, 0.0)
         runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
         sure = self._sure(ranking, semantic)
-        answers = self._both_answers(text, language, ranking, sure) if semantic else [sure] if sure else []
+        answers = self._both_answers(core, language, ranking, sure) if semantic else [sure] if sure else []
         part = self._days.find(text)
         if part is not None and all(key.startswith((*_WHOLE_PROGRAMME, "session:")) for key in answers):
             # "What is on the second day?": that day, not the whole programme or its dates, nor a

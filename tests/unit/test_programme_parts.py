@@ -13,7 +13,7 @@ from bot.core import event_texts
 from bot.core.event import Answerable, Event
 from bot.core.i18n import get_i18n
 from bot.questions.guide import GuideTopic, guide_answer, guide_questions
-from bot.questions.matcher import FaqMatcher, clauses
+from bot.questions.matcher import FaqMatcher, clauses, without_courtesies
 from bot.questions.when import ProgrammePartFinder
 
 DAY1, DAY2 = date(2024, 7, 30), date(2024, 7, 31)
@@ -73,10 +73,31 @@ def test_a_named_day_asks_for_its_sessions_not_the_whole_programme(event):
         ("งานวันไหน จัดที่ไหนครับ", "th", 2),  # Thai puts a space between phrases
         ("숙소는 주최측에서 잡아주나요? 공항 픽업도 있나요?", "ko", 2),
         ("where is the hotel", "en", 0),
+        # a long sentence that asks nothing tells a story: only the question's parts
+        (
+            "This year we plan to send three people to the dialogue, two women and one man. Do we need a visa?",
+            "en",
+            1,
+        ),
+        # a short one states a need: it counts
+        ("Voy en silla de ruedas. ¿El lugar está adaptado?", "es", 2),
     ],
 )
 def test_a_message_is_cut_into_its_questions(text, language, parts):
     assert len(clauses(text, language)) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "core"),
+    [
+        ("Hola, buenas tardes. ¿Hasta cuándo hay plazo? Gracias de antemano!", "Hasta cuándo hay plazo? "),
+        ("您好，請問要怎麼報名？謝謝", "請問要怎麼報名？"),
+        ("thanks", "thanks"),  # nothing else: the text itself
+        ("hiking near Manila?", "hiking near Manila?"),
+    ],
+)
+def test_greetings_and_thanks_around_a_question_are_left_out(text, core):
+    assert without_courtesies(text) == core
 
 
 def test_every_guide_topic_has_examples_in_every_language_of_the_bot():
