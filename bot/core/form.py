@@ -156,10 +156,11 @@ class Condition(_Strict):
         return {"equals": _as_tuple(value)}
 
     def holds(self, answer: Any) -> bool:
-        values = answer if isinstance(answer, list) else [answer]
-        if self.equals is not None:
-            return any(value in self.equals for value in values)
-        return not any(value in (self.not_ or ()) for value in values)
+        if isinstance(answer, list):  # a multiple choice: any tick
+            if self.equals is not None:
+                return any(value in self.equals for value in answer)
+            return not any(value in (self.not_ or ()) for value in answer)
+        return answer in self.equals if self.equals is not None else answer not in (self.not_ or ())
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -256,6 +257,19 @@ class Step:
     def other_key(self) -> str:
         """Where a multi question's typed "other" answer is kept."""
         return f"{self.key}_notes"
+
+    # Read for every question on every render (the progress line): worked out once.
+    @cached_property
+    def conditions(self) -> tuple[tuple[str, Condition], ...]:
+        """Its `when:` (a group's question: the group's)."""
+        return tuple((self.group or self.question).when.items())
+
+    @cached_property
+    def first_key(self) -> str | None:
+        """A group's later question: the key of the group's first, which must be answered first."""
+        if self.group is None or self.first_of_group:
+            return None
+        return f"{self.group.id}_{self.group.questions[0].id}"
 
 
 class Form(_Strict):
@@ -354,16 +368,11 @@ class Form(_Strict):
         a group's later questions only once its first was answered (not skipped). An `undecided`
         answer (not given yet, and still to be asked) counts as one that would ask it."""
 
-        def holds(key: str, condition: Condition) -> bool:
-            return key in undecided or condition.holds(answers.get(key))
-
-        question = step.group or step.question
-        if not all(holds(key, condition) for key, condition in question.when.items()):
-            return False
-        if step.group is not None and not step.first_of_group:
-            first = f"{step.group.id}_{step.group.questions[0].id}"
-            return first in undecided or answers.get(first) is not None
-        return True
+        for key, condition in step.conditions:
+            if key not in undecided and not condition.holds(answers.get(key)):
+                return False
+        first = step.first_key
+        return first is None or first in undecided or answers.get(first) is not None
 
     def missing(self, step: Step, answers: Mapping[str, Any]) -> bool:
         """Asked, and not answered yet (a required question skipped counts as unanswered)."""

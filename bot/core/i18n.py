@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import icu
@@ -317,6 +317,9 @@ def in_own_digits(text: str, language: str) -> str:
     return text.translate(_digits_table(language))
 
 
+# Numbers, dates and times are formatted on every render of a question (its number, its days):
+# Babel's CLDR patterns cost tens of microseconds a call, the same few values recur.
+@lru_cache(maxsize=4096)
 def fmt_number(value: int, language: str) -> str:
     """A count as the language writes it: its digits and its grouping ("1,234", "၁,၂၃၄")."""
     return in_own_digits(format_decimal(value, locale=babel_locale(language)), language)
@@ -327,6 +330,7 @@ def zone_name(zone: tzinfo, language: str) -> str:
     return get_timezone_location(zone, locale=babel_locale(language), return_city=True)
 
 
+@lru_cache(maxsize=4096)
 def fmt_date(value: date, language: str, form: str = "full") -> str:
     """A date as the language writes it: a CLDR format (`long`) or a skeleton (`MMMEd` gives
     "Tue, Jul 30", "7月30日(火)", "mar. 30 juil."), never a fixed pattern."""
@@ -335,6 +339,7 @@ def fmt_date(value: date, language: str, form: str = "full") -> str:
     return in_own_digits(format_skeleton(form, value, locale=babel_locale(language)), language)
 
 
+@lru_cache(maxsize=4096)
 def fmt_time(value: time, language: str) -> str:
     """A clock time as the language writes it, never with seconds: CLDR's short pattern, 24-hour
     or 12-hour as the language has it ("14:35", "2:35 PM", "오후 2:35"). The one format of every
