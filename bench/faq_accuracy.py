@@ -1,5 +1,5 @@
 """How well typed questions are recognised:
-`python bench/faq_accuracy.py [--set own|realistic|realistic2|realistic3|independent] [--split dev|held_out|all]`.
+`python bench/faq_accuracy.py [--set own|realistic|realistic2|realistic3|realistic4|independent] [--split dev|held_out|all]`.
 
 Runs every question of a set through the bot's matcher (bot/questions/matcher.py) and, in the
 same run, through a baseline (plain keyword matching: the entry sharing the most words with the
@@ -17,6 +17,9 @@ The sets:
   matcher is tuned on it.
 - `realistic3` (bench/questions_realistic_dev3.yaml): written the same way by a fourth hand (nine
   languages, the weakest ones); the matcher is tuned on it.
+- `realistic4` (bench/questions_realistic_dev4.yaml): written the same way by a fifth hand (Spanish
+  of Latin America and Spain, Urdu, Vietnamese, Thai; off-topic traps sharing words with real
+  topics); the matcher is tuned on it.
 - `independent` (bench/questions_independent.yaml): written the same way by another hand, and
   held out: never used to tune, only to report.
 """
@@ -47,6 +50,7 @@ SETS = {
     "realistic": ROOT / "bench" / "questions_realistic_dev.yaml",
     "realistic2": ROOT / "bench" / "questions_realistic_dev2.yaml",
     "realistic3": ROOT / "bench" / "questions_realistic_dev3.yaml",
+    "realistic4": ROOT / "bench" / "questions_realistic_dev4.yaml",
     "independent": ROOT / "bench" / "questions_independent.yaml",
 }
 # Topic labels of the sets written from topics only, where they differ from the answer's key.

@@ -41,7 +41,8 @@ from bot.questions.semantic import SemanticIndex
 from bot.questions.when import ProgrammePartFinder
 
 # How a question is scored against an entry (see FaqMatcher.search). Tuned on the development
-# part of bench/questions.yaml and on bench/questions_realistic_dev.yaml, _dev2.yaml and _dev3.yaml only;
+# part of bench/questions.yaml and on bench/questions_realistic_dev.yaml, _dev2.yaml, _dev3.yaml and
+# _dev4.yaml only;
 # bench/faq_accuracy.py reports the held-out part and bench/questions_independent.yaml.
 THRESHOLD = 0.33  # keyword score needed to answer, while the embeddings are not ready
 MARGIN = 0.03  # lead needed over the next entry (else: ambiguous, not sure)
@@ -54,6 +55,10 @@ SEMANTIC_THRESHOLD = 0.95
 SESSION_THRESHOLD = 0.92
 CLEAR_THRESHOLD = 0.92
 CLEAR_LEAD = 0.05
+# The runner-up of a message about two things is its second answer from CLEAR_THRESHOLD when a
+# part of the message is about it; from PAIR_THRESHOLD when neither answer is sure alone and each
+# is what a part of the message is about ("if I withdraw, do you delete my data?").
+PAIR_THRESHOLD = 0.90
 # Added to the score of the answers of the kind a question asks for (when, where), by its
 # question words (guide.yaml `asks`): meaning alone reads "où se passe le dialogue ?" near "quand
 # a lieu le dialogue ?".
@@ -72,6 +77,11 @@ _WHOLE_ENTRY = 0.3  # weight of the entry's texts taken together, against its si
 _COVERAGE = 0.5  # weight of the share of the question the entry's words explain
 _GRAM_WEIGHT = 0.3  # a word's letter trigrams, against the word itself (typos, inflections)
 _UNKNOWN_RUN = 0.7  # weight of unknown n-grams in unspaced scripts, relative to unknown words
+
+# A question nearer by this much to one of the questions about none of the answers (guide.yaml
+# `elsewhere`: money, weather, sights, small talk) than to any answer's text is off topic.
+ELSEWHERE = "elsewhere"
+ELSEWHERE_LEAD = 0.01
 
 _MAX_QUESTION = 300  # characters looked at: questions are short, pasted essays are not questions
 
@@ -103,6 +113,7 @@ _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 _CLAUSE_END = re.compile(r"[.?!;:。？！؟।॥၊။។\n,，、]+")
 # A sentence with the marks that end it (a question mark tells a question from a story).
 _SENTENCE = re.compile(r"[^.?!;。？！؟।॥။។\n]+[.?!;。？！؟।॥။។\n]*")
+_MIN_PART = 4  # letters of a part of a message in a spaced script that may be about something alone
 _MAX_CLAUSES = 6  # parts of a message matched on their own: the last ones (the question comes last)
 
 
@@ -147,6 +158,47 @@ def without_courtesies(text: str) -> str:
     cut = max(0, len(core) - 80)  # a courtesy is short: its end is enough to look at
     core = core[:cut] + end.sub("", core[cut:])
     return core if sum(char.isalpha() for char in core) >= 2 else text
+
+
+@cache
+def _shorthand(language: str) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    words = {
+        word.casefold(): meaning for word, meaning in guide_data()["shorthand"].get(language, {}).items()
+    }
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE), words
+
+
+def spelled_out(text: str, language: str) -> str:
+    """The text with the chat shorthand of its language spelled out (guide.yaml `shorthand`:
+    Spanish `xq` is `porque`)."""
+    found = _shorthand(language)
+    if found is None:
+        return text
+    pattern, words = found
+    return pattern.sub(lambda match: words[match.group().casefold()], text)
+
+
+@cache
+def _needs() -> dict[str, re.Pattern[str]]:
+    """Per guide answer that needs one, the words of every language one of which a question must
+    hold (guide.yaml `needs`): the start of a word in spaced scripts, anywhere in the others."""
+    needs = {}
+    for topic, by_language in guide_data().get("needs", {}).items():
+        words = {normalize(word) for words in by_language.values() for word in words}
+        ordered = sorted(words, key=len, reverse=True)
+        spaced = [rf"(?<!\w){re.escape(word)}" for word in ordered if not _CONTINUOUS.search(word)]
+        unspaced = [re.escape(word) for word in ordered if _CONTINUOUS.search(word)]
+        needs[f"guide:{topic}"] = re.compile("|".join(spaced + unspaced))
+    return needs
+
+
+def lacks(key: str, text: str) -> bool:
+    """Whether the question lacks every word the answer needs (guide.yaml `needs`)."""
+    pattern = _needs().get(key)
+    return pattern is not None and pattern.search(normalize(text)) is None
 
 
 @cache
@@ -301,8 +353,11 @@ class FaqMatcher:
 
     def __init__(self, event: Event, *, semantic: bool = True, cache_dir: Path | None = None):
         raw = list(_answerable_texts(event))
-        self._keys = [key for key, _, _ in raw]
-        self._semantic = SemanticIndex([text for _, _, text in raw], cache_dir) if semantic else None
+        # Embedded besides: the questions about none of them (guide.yaml `elsewhere`).
+        elsewhere = [text for texts in guide_data()["elsewhere"].values() for text in texts]
+        self._keys = [key for key, _, _ in raw] + [ELSEWHERE] * len(elsewhere)
+        texts = [text for _, _, text in raw] + elsewhere
+        self._semantic = SemanticIndex(texts, cache_dir) if semantic else None
         self._days = ProgrammePartFinder(event)
         self._kinds = {f"faq:{entry.id}": _ASKED[entry.topic] for entry in event.faq if entry.topic in _ASKED}
         self._kinds |= {f"session:{session.id}": "when" for _, session in event.programme.sessions()}
@@ -455,6 +510,10 @@ class FaqMatcher:
             meaning: dict[str, float] = {}
             for key, similarity in zip(self._keys, similarities.tolist(), strict=True):
                 meaning[key] = max(meaning.get(key, -1.0), similarity)
+            # Nearer by meaning to a question about none of them than to any answer: off topic.
+            elsewhere = meaning.pop(ELSEWHERE, -1.0)
+            if elsewhere > max(meaning.values()) + ELSEWHERE_LEAD:
+                return [], True
             asked = asked_kind(text, language)
             scores = {
                 key: meaning[key]
@@ -462,6 +521,9 @@ class FaqMatcher:
                 + (ASKED_BONUS if asked is not None and self._kinds.get(key) == asked else 0.0)
                 for key in meaning
             }
+        # An answer lacking the words it needs ("change" alone is not about the language) is not
+        # one: it ranks last.
+        scores = {key: score - (1.0 if lacks(key, text) else 0.0) for key, score in scores.items()}
         return sorted(scores.items(), key=lambda item: -item[1]), similarities is not None
 
     def _sure(self, ranking: list[tuple[str, float]], semantic: bool) -> str | None:
@@ -480,6 +542,10 @@ class FaqMatcher:
         core = without_courtesies(text)
         scores, by_language = self._scores(core)
         language = self.detect_language(text, hint_language, by_language)
+        spelled = spelled_out(core, language)  # "xq", "tb": words neither index knows
+        if spelled != core:
+            core = spelled
+            scores, _ = self._scores(core)
         # A long message is embedded from its last sentences, where its question is.
         ready = self._semantic is not None and self._semantic.ready
         embedded = self._semantic.tail(core) if ready else None
@@ -488,7 +554,7 @@ class FaqMatcher:
         runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
         sure = self._sure(ranking, semantic)
         answers = self._both_answers(core, language, ranking, sure) if semantic else [sure] if sure else []
-        part = self._days.find(text)
+        part = self._days.find(text) if ranking else None
         if part is not None and all(key.startswith((*_WHOLE_PROGRAMME, "session:")) for key in answers):
             # "What is on the second day?": that day, not the whole programme or its dates, nor a
             # session held that day that the day's words alone found ("day 1" is in the variants of
@@ -510,6 +576,8 @@ class FaqMatcher:
         where embedding each part would double the CPU of the answer)."""
         found = set()
         for clause in clauses(text, language):
+            if not _CONTINUOUS.search(clause) and sum(char.isalpha() for char in clause) < _MIN_PART:
+                continue  # "sí o sí", "mil gracias": a word too short to be about anything
             scores, _ = self._scores(clause)
             found.add(self._sure(sorted(scores.items(), key=lambda item: -item[1]), semantic=False))
         return found - {None}
@@ -523,11 +591,13 @@ class FaqMatcher:
         ("who organises it, and what is it about?"). The parts are those of the whole message: a
         long one is embedded from its end, but its first question counts as much. A session's
         answer has its day and time: no answer about the whole programme beside it."""
-        if len(ranking) < 2 or ranking[1][1] < CLEAR_THRESHOLD:
+        if len(ranking) < 2 or ranking[1][1] < PAIR_THRESHOLD:
             return [sure] if sure else []
         best, runner_up = ranking[0][0], ranking[1][0]
         parts = self._part_answers(text, language)
         if runner_up not in parts or (sure is None and best not in parts):
+            return [sure] if sure else []
+        if ranking[1][1] < CLEAR_THRESHOLD and (sure is not None or best not in parts):
             return [sure] if sure else []
         keys = (best, runner_up)
         if (

@@ -12,8 +12,8 @@ import pytest
 from bot.core import event_texts
 from bot.core.event import Answerable, Event
 from bot.core.i18n import get_i18n
-from bot.questions.guide import GuideTopic, guide_answer, guide_questions
-from bot.questions.matcher import FaqMatcher, clauses, without_courtesies
+from bot.questions.guide import GuideTopic, guide_answer, guide_data, guide_questions
+from bot.questions.matcher import FaqMatcher, clauses, lacks, spelled_out, without_courtesies
 from bot.questions.when import ProgrammePartFinder
 
 DAY1, DAY2 = date(2024, 7, 30), date(2024, 7, 31)
@@ -105,6 +105,32 @@ def test_every_guide_topic_has_examples_in_every_language_of_the_bot():
     for topic, examples in guide_questions().items():
         assert set(examples) == languages, topic
         assert all(len(texts) >= 5 for texts in examples.values()), topic
+
+
+def test_every_guide_example_holds_a_word_its_topic_needs():
+    for topic, examples in guide_questions().items():
+        for language, texts in examples.items():
+            assert not [text for text in texts if lacks(f"guide:{topic}", text)], (topic, language)
+
+
+def test_questions_about_nothing_the_bot_answers_are_given_in_every_language():
+    languages = set(get_i18n().available_locales)
+    elsewhere = guide_data()["elsewhere"]
+    assert set(elsewhere) == languages
+    assert all(len(texts) >= 5 for texts in elsewhere.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "spelled"),
+    [
+        ("q dias es? pq tb quiero ir x la tarde", "es", "que dias es? porque también quiero ir por la tarde"),
+        ("Xq no me llegó el QR?", "es", "porque no me llegó el QR?"),
+        ("q dias es", "en", "q dias es"),  # another language's shorthand
+        ("quiero", "es", "quiero"),  # whole words only
+    ],
+)
+def test_chat_shorthand_is_spelled_out(text, language, spelled):
+    assert spelled_out(text, language) == spelled
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "th", "ur"])

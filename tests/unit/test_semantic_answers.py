@@ -56,9 +56,33 @@ def test_questions_worded_unlike_the_event_file_are_answered(matcher, text, expe
     assert keys(matcher, text) == expected
 
 
-@pytest.mark.parametrize("text", ["what's the exchange rate for pesos?", "who will win the football tonight"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's the exchange rate for pesos?",
+        "who will win the football tonight",
+        # words of a topic, about something else: changing money is not changing the language,
+        # the hotel's bar is not the hotel
+        "where can I change my euros into pesos?",
+        "is there a nice bar in the hotel for a drink tonight?",
+        "what do you think of the new government?",
+        "how are you doing, bot?",
+    ],
+)
 def test_off_topic_questions_are_left_to_a_human(matcher, text):
     assert keys(matcher, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("can I change the language to Spanish?", ["guide:language"]),
+        ("xq no puedo cambiar el idioma?", ["guide:language"]),  # chat shorthand spelled out
+        ("how do I change my flight details in the form?", ["faq:change_registration"]),
+    ],
+)
+def test_change_is_about_the_language_only_with_a_word_about_it(matcher, text, expected):
+    assert keys(matcher, text) == expected
 
 
 @pytest.mark.parametrize(
