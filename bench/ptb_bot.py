@@ -48,8 +48,8 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-# The registration shows 20 questions (bench/dialogue.py: STEPS_PER_DELEGATE); a further answer
-# ends the conversation.
+# At least the questions the registration shows (bench/dialogue.py: STEPS_PER_DELEGATE); an
+# answer beyond them ends the conversation.
 QUESTIONS = 20
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Next", callback_data="next")]])
 LAST_MESSAGE = "last_message_id"
