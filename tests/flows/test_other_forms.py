@@ -248,6 +248,9 @@ async def test_a_sensitive_question_of_the_forms_own_stays_sealed_once_it_leaves
         header, row = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
         assert (row[header.index("student_id")] if "student_id" in header else None) == expected
 
+    [mine] = (await after["services"].privacy.personal_data(2301))["registrations"]
+    assert mine["custom_answers"]["student_id"] == "S1234567", "/mydata shows it in clear"
+
     new = new_key()
     rotated = build_dispatcher(
         make_settings(event_file=without, event_clock=OPEN, passport_key=f"{new},{PASSPORT_KEY}"),
