@@ -41,9 +41,8 @@ from bot.questions.semantic import SemanticIndex
 from bot.questions.when import ProgrammePartFinder
 
 # How a question is scored against an entry (see FaqMatcher.search). Tuned on the development
-# part of bench/questions.yaml and on bench/questions_realistic_dev.yaml, _dev2.yaml, _dev3.yaml and
-# _dev4.yaml only;
-# bench/faq_accuracy.py reports the held-out part and bench/questions_independent.yaml.
+# part of bench/questions.yaml and on bench/questions_realistic_dev*.yaml only; bench/faq_accuracy.py
+# reports the held-out part and bench/questions_independent.yaml.
 THRESHOLD = 0.33  # keyword score needed to answer, while the embeddings are not ready
 MARGIN = 0.03  # lead needed over the next entry (else: ambiguous, not sure)
 # With the embeddings: the score is the cosine plus LEXICAL_WEIGHT times the keyword score. The
