@@ -221,16 +221,9 @@ def clauses(text: str, language: str) -> list[str]:
     several sentences of which some read as questions (a question mark, a question word of the
     language or of English), only their parts: the others tell a story ("we plan to send two women
     and one man. Do we need a visa?"), which is not a question."""
-    from bot.questions.detection import LONG, reads_as_question  # it uses normalize(), below
-
     found = _SENTENCE.findall(text[:_MAX_QUESTION])
     sentences = [
-        (
-            sentence,
-            index == len(found) - 1
-            or len(sentence.strip()) < LONG
-            or reads_as_question(sentence, (language,)),
-        )
+        (sentence, index == len(found) - 1 or asks(sentence, language))
         for index, sentence in enumerate(found)
     ]
     parts = [
@@ -242,6 +235,15 @@ def clauses(text: str, language: str) -> list[str]:
     parts = [(part, question) for part, question in parts if sum(char.isalpha() for char in part) >= 2]
     kept = [part for part, question in parts if question]
     return kept[-_MAX_CLAUSES:] if len(parts) > 1 else []
+
+
+def asks(sentence: str, language: str) -> bool:
+    """Whether a sentence of a message may be its question: short, or reading as a question (a
+    question mark, a question or request word of the language or of English); a longer one that
+    does not tells a story."""
+    from bot.questions.detection import LONG, reads_as_question  # it uses normalize(), below
+
+    return len(sentence.strip()) < LONG or reads_as_question(sentence, (language,))
 
 
 def _phrases(sentence: str, language: str) -> list[str]:
@@ -545,9 +547,10 @@ class FaqMatcher:
         if spelled != core:
             core = spelled
             scores, _ = self._scores(core)
-        # A long message is embedded from its last sentences, where its question is.
+        # A long message is embedded from its last sentences, where its question is: up to the
+        # last that asks, not the story after it.
         ready = self._semantic is not None and self._semantic.ready
-        embedded = self._semantic.tail(core) if ready else None
+        embedded = self._semantic.tail(core, lambda sentence: asks(sentence, language)) if ready else None
         ranking, semantic = self._ranking(core, embedded, language, scores)
         best_key, best = ranking[0] if ranking else (None, 0.0)
         runner_up = ranking[1][1] if len(ranking) > 1 else 0.0

@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,11 +122,16 @@ class SemanticIndex:
             self._cache.save({digest: stored[digest] for digest in set(digests) if digest in stored})
         self._matrix = np.stack([stored[digest] for digest in digests]).astype(np.float32)
 
-    def tail(self, question: str) -> str:
+    def tail(self, question: str, asks: Callable[[str], bool] | None = None) -> str:
         """The last sentences of the question that fit in QUESTION_TOKENS; the end of the last
-        one alone if it does not."""
+        one alone if it does not. The sentences after the last one that `asks` tell a story ("qué
+        hay el martes en la tarde? llego justo después del almuerzo pq mi vuelo aterriza a las
+        11"): left out, unless none asks."""
         model = self._model
         sentences = [sentence for sentence in _SENTENCE_END.split(question) if sentence.strip()]
+        if asks is not None:
+            asking = [index for index, sentence in enumerate(sentences) if asks(sentence)]
+            sentences = sentences[: asking[-1] + 1] if asking else sentences
         kept = ""
         for sentence in reversed(sentences):
             longer = f"{sentence} {kept}".strip()

@@ -111,6 +111,14 @@ def test_a_long_message_is_matched_on_its_last_sentences(matcher):
     assert keys(matcher, story + "Do we need a visa for the Philippines?") == ["faq:visa"]
 
 
+def test_a_story_after_the_question_is_not_what_is_matched(matcher):
+    # Embedded whole, the flight and the airport would make it about the airport pick-up.
+    text = (
+        "what is on Tuesday afternoon? my flight lands at noon and the airport is an hour away from the hotel"
+    )
+    assert keys(matcher, text) == ["afternoon:2024-07-30"]
+
+
 class CountingModel:
     """Stands in for the engine: counts the texts embedded, each a fixed unit vector."""
 
