@@ -77,6 +77,13 @@ class Answers(BaseModel):
         custom = {key: value for key, value in values.items() if key not in COLUMNS}
         return cls.model_validate({**columns, "custom": custom})
 
+    def dialogue_values(self) -> dict[str, Any]:
+        """The answers as the dialogue keeps them (JSON-safe, by question key), `of_dialogue`'s
+        reverse: the dietary ticks a list again, as conditions on them read it."""
+        values = self.model_dump(mode="json", exclude={"custom"})
+        values["dietary"] = [option for option in (self.dietary or "").split(",") if option] or None
+        return {**values, **self.custom}
+
 
 # The answers kept in columns of their own.
 COLUMNS = frozenset(Answers.model_fields) - {"custom"}
@@ -84,11 +91,8 @@ COLUMNS = frozenset(Answers.model_fields) - {"custom"}
 
 def answers_of(registration: Registration) -> dict[str, Any]:
     """A stored registration as dialogue data (JSON-safe, by question key), to change it."""
-    answers = Answers.model_validate(registration, from_attributes=True).model_dump(
-        mode="json", exclude={"custom"}
-    )
-    answers["dietary"] = [option for option in (registration.dietary or "").split(",") if option] or None
-    return {**answers, **(registration.custom_answers or {})}
+    answers = Answers.model_validate(registration, from_attributes=True)
+    return {**answers.dialogue_values(), **(registration.custom_answers or {})}
 
 
 class Window(StrEnum):
@@ -143,8 +147,7 @@ class RegistrationService:
     def _stored_values(self, answers: Answers) -> dict[str, Any]:
         # Whoever gives them, answers to questions that do not apply are not kept (a passport
         # number without a visa letter).
-        flat = {**answers.model_dump(mode="json", exclude={"custom"}), **answers.custom}
-        answers = Answers.of_dialogue(flat, self.event.form)
+        answers = Answers.of_dialogue(answers.dialogue_values(), self.event.form)
         values = answers.model_dump(exclude={"custom"})
         values["passport_number"] = self.passports.seal(values["passport_number"])
         custom = dict(answers.custom)

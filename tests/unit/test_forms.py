@@ -287,3 +287,21 @@ def test_the_number_of_questions_only_goes_down_as_branches_close():
     # Travel dates given: no hotel dates (the arrival's) but the check-out (no departure given).
     assert counts == sorted(counts, reverse=True) and counts[-1] == 20
     assert len(form.may_ask({"country": "PH"})) == 19, "no visa questions for the host country"
+
+
+async def test_an_answer_asked_by_a_tick_is_stored(engine, tmp_path):
+    """A question asked because of a multiple choice's tick keeps its answer when stored (the
+    service checks the conditions again, on the ticks as a list)."""
+    raw = _raw()
+    raw["form"].append(
+        {"id": "vegan_kind", "type": "text", "text": {"en": "?"}, "when": {"dietary": "vegan"}}
+    )
+    event = load_event(_write(raw, tmp_path / "vegan.yaml"))
+    people = [
+        {"dietary": ["vegan", "halal"], "vegan_kind": "strict"},
+        {"dietary": ["halal"], "vegan_kind": "x"},
+    ]
+    await _registered(engine, event, people, 43_000)
+    first, second = sorted(await stored(engine), key=lambda registration: registration.user_id)
+    assert first.custom_answers["vegan_kind"] == "strict" and first.dietary == "vegan,halal"
+    assert second.custom_answers.get("vegan_kind") is None, "not asked: not kept"
