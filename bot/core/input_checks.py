@@ -556,7 +556,10 @@ def parse_number(text: str, minimum: int | None, maximum: int | None) -> int:
 def parse_latin_name(text: str) -> str:
     """A name as the passport's machine-readable lines spell it: Latin letters only."""
     name = parse_name(text)
-    if any(char.isalpha() and "LATIN" not in unicodedata.name(char, "") for char in name):
+    # ʼ (the modifier apostrophe of Tongan and Hawaiian names) is a letter to Unicode, of no script.
+    if any(
+        char.isalpha() and char != "\u02bc" and "LATIN" not in unicodedata.name(char, "") for char in name
+    ):
         raise InvalidAnswer(
             N_("Please type your name in Latin letters, as the passport spells it (e.g. under its photo).")
         )

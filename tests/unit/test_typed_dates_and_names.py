@@ -319,3 +319,17 @@ def test_names_refused_say_why(typed, msgid, values):
         parse.parse_name(typed)
     assert caught.value.msgid == msgid
     assert caught.value.values == values
+
+
+@pytest.mark.parametrize(
+    "typed", ["Nguyễn Thị Minh Khai", "O'Brien", "Jean-Pierre", "Ma. Cristina", "Zoë Ångström", "ʼAkau"]
+)
+def test_latin_names_for_the_passport(typed):
+    assert parse.parse_latin_name(typed) == typed
+
+
+@pytest.mark.parametrize("typed", ["อนุชา", "田中 太郎", "محمد علی", "Иван Петров", "Ana Петров"])
+def test_names_in_other_scripts_refused_when_latin_is_needed(typed):
+    with pytest.raises(InvalidAnswer) as caught:
+        parse.parse_latin_name(typed)
+    assert "Latin letters" in caught.value.msgid
