@@ -27,6 +27,7 @@ from aiogram_dialog.widgets.text import Format
 from babel.dates import format_interval
 
 from bot.core import input_checks as parse
+from bot.core.answers import Answers, answers_of
 from bot.core.event import Event, localized
 from bot.core.form import DateButtons, Form, QuestionType, Step, counted_values
 from bot.core.i18n import (
@@ -55,7 +56,7 @@ from bot.kit.widgets import (
     say_invalid,
 )
 from bot.registration.language_dialog import switch_language
-from bot.registration.service import Answers, RegistrationClosed, answers_of, registration_window
+from bot.registration.service import RegistrationClosed, registration_window
 from bot.registration.service import Window as RegistrationWindow
 from bot.registration.tickets import send_ticket
 from bot.states import MyRegistrationSG, RegistrationSG

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, User
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 
+from bot.core.answers import answers_of
 from bot.core.i18n import N_, fmt_date
 from bot.core.i18n import gettext as _
 from bot.core.labels import STATUSES_FOR_DELEGATES, label
@@ -15,7 +16,7 @@ from bot.core.summary import render_answers
 from bot.kit.services import Services, services_of
 from bot.kit.widgets import UNEXPECTED_INPUT, T, current_language
 from bot.registration.form_dialog import begin_registration, change_registration
-from bot.registration.service import answers_of, changes_open
+from bot.registration.service import changes_open
 from bot.registration.tickets import send_ticket
 from bot.states import MyRegistrationSG
 

@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
+from bot.core.answers import answers_of
 from bot.core.i18n import gettext as _
 from bot.core.models import Registration
 from bot.kit.filters import PRIVATE_CHAT, Inline
@@ -17,7 +18,7 @@ from bot.kit.menus import command_lines
 from bot.kit.resume import bring_back, offer_to_continue, remember_window
 from bot.kit.services import Services
 from bot.registration.form_dialog import begin_registration, change_registration
-from bot.registration.service import answers_of, changes_open
+from bot.registration.service import changes_open
 from bot.runtime.errors import in_user_language
 from bot.states import LanguageSG, MyRegistrationSG
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from html import escape
 
+from bot.core.answers import answers_of
 from bot.core.event import Event, localized
 from bot.core.form import COLUMN_KEYS, QuestionType
 from bot.core.i18n import (
@@ -103,7 +104,8 @@ def delegate_card(
         if all(step.key not in COLUMN_KEYS and not step.sensitive for step in form.steps_of(question.id))
     ]
     if custom:
-        lines.append(render_answers(r.custom_answers or {}, event, language, custom))
+        # All the answers: a question of its own may be asked by a built-in one (`visa_needed`).
+        lines.append(render_answers(answers_of(r), event, language, custom))
     if r.checked_in_at is not None:
         lines.append(
             "🎫 "

@@ -27,6 +27,7 @@ from aiogram_dialog.setup import collect_dialogs
 from babel.messages.pofile import read_po
 
 from bot.app import _set_commands, build_dispatcher
+from bot.core.answers import Answers
 from bot.core.event import localized
 from bot.core.i18n import (
     DEFAULT_LANGUAGE,
@@ -46,7 +47,6 @@ from bot.core.i18n import gettext as _
 from bot.core.i18n_check import catalog_paths, extract, localized_texts
 from bot.core.models import RegistrationStatus
 from bot.kit.widgets import T
-from bot.registration.service import Answers
 from bot.states import RegistrationSG
 from tests.support.app import BEFORE_DEADLINE, EVENT_FILE, make_settings, sample_answers
 from tests.support.chat import Chat

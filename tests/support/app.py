@@ -9,9 +9,9 @@ from datetime import datetime
 
 from aiogram import Bot, Dispatcher
 
+from bot.core.answers import Answers
 from bot.core.crypto import new_key
 from bot.core.settings import PROJECT_ROOT, Settings
-from bot.registration.service import Answers
 from tests.support.chat import Chat
 from tests.support.fake_telegram import FakeTelegram
 

@@ -168,9 +168,10 @@ async def test_any_valid_form_can_be_registered_through(form, fake, engine, tmp_
 
 async def _registered(engine, event, people: list[dict], first_user: int):
     """The people's answers (with the name, language and consent) registered; the sessions."""
+    from bot.core.answers import Answers
     from bot.core.crypto import PassportCipher, new_key
     from bot.core.db import create_session_factory
-    from bot.registration.service import Answers, RegistrationService
+    from bot.registration.service import RegistrationService
 
     sessions = create_session_factory(engine)
     registrations = RegistrationService(sessions, event, PassportCipher([new_key()]))

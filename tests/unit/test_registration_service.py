@@ -5,16 +5,15 @@ from datetime import timedelta
 
 import pytest
 
+from bot.core.answers import Answers, answers_of
 from bot.core.crypto import PassportCipher
 from bot.core.db import create_session_factory
 from bot.core.models import RegistrationStatus
 from bot.core.registration_codes import CODE_ALPHABET
 from bot.registration.service import (
-    Answers,
     RegistrationClosed,
     RegistrationService,
     Window,
-    answers_of,
     registration_window,
 )
 from tests.support.app import AFTER_DEADLINE, BEFORE_DEADLINE, PASSPORT_KEY

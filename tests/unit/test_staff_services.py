@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select, update
 from sqlalchemy import text as sql
 
+from bot.core.answers import Answers
 from bot.core.crypto import PassportCipher
 from bot.core.db import create_engine, create_session_factory, upgrade_schema
 from bot.core.event import Event, GenderBalancePolicy
@@ -22,7 +23,7 @@ from bot.core.models.registration import fold
 from bot.core.registration_codes import normalize_code
 from bot.delegations.service import Balance, DelegationService, JoinOutcome
 from bot.kit.charts import Panel, bar_charts_png, can_draw, panel_texts
-from bot.registration.service import Answers, RegistrationService
+from bot.registration.service import RegistrationService
 from bot.staff import export_service as export_module
 from bot.staff import headcount_service as headcount_module
 from bot.staff.checkin_service import CheckinOutcome, CheckinService

@@ -26,6 +26,9 @@ def registration(**changes: object) -> Registration:
         "user_id": 1001,
         "code": "ABC-123",
         "status": RegistrationStatus.REGISTERED,
+        "language": "en",
+        "consent_version": "2024-04-10",
+        "consent_at": datetime(2024, 4, 20, 2, 0, tzinfo=UTC),
         "full_name": "Ana Reyes",
         "gender": "woman",
         "country": "PH",
@@ -75,6 +78,12 @@ def test_a_hotel_stay_without_dates_says_so(event):
         hotel_check_out=date(2024, 7, 31),
     )
     assert "🏨 Hotel: Mon, Jul 29 → Wed, Jul 31 (2 nights)" in delegate_card(own_dates, None, event, "en")
+
+
+def test_the_card_shows_a_form_answer_asked_by_a_built_in_one(event):
+    """`passport_name` is asked when a visa letter is wanted (a column): the card shows it."""
+    visa = registration(visa_needed=True, custom_answers={"passport_name": "REYES Ana"})
+    assert "<b>Name as in passport:</b> REYES Ana" in delegate_card(visa, None, event, "en")
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "ja", "ko", "ur", "my"])
