@@ -28,6 +28,7 @@ from sqlmodel import col, delete, select
 from bot.core.crypto import PassportCipher
 from bot.core.db import SessionFactory
 from bot.core.event import Event
+from bot.core.form import COLUMN_KEYS
 from bot.core.models import (
     BotUser,
     BroadcastDelivery,
@@ -157,7 +158,12 @@ class PrivacyService:
                     .order_by(QuestionReply.id)
                 )
             ).all()
-            sensitive = await _sensitive_keys(session)
+            # The keys of every answer ever stored encrypted, of any event (passport numbers too).
+            sensitive = {
+                "passport_number",
+                *self.event.form.sensitive_keys,
+                *(key for _event, key in await _sensitive_keys(session)),
+            }
         records = await chat_records(self._storage, user_id)
         return {
             "telegram_user_id": user_id,
@@ -189,9 +195,7 @@ class PrivacyService:
             ],
         }
 
-    def _registration_data(
-        self, registration: Registration, sensitive: set[tuple[str, str]]
-    ) -> dict[str, Any]:
+    def _registration_data(self, registration: Registration, sensitive: set[str]) -> dict[str, Any]:
         # The search columns are the name and email again, folded for /find: not shown twice.
         data = {key: value for key, value in _row_data(registration).items() if key not in SEARCH_COLUMNS}
         if data.get("passport_number"):
@@ -205,14 +209,12 @@ class PrivacyService:
         except InvalidToken:
             return token  # not decryptable with the configured keys: shown as stored
 
-    def _decrypted(self, value: Any, sensitive: set[tuple[str, str]]) -> Any:
-        """A dialogue record or custom answers with the sensitive answers they hold in clear
-        (`sensitive`: (event, key) of every question of any event that was ever sensitive)."""
-        keys = {"passport_number", *self.event.form.sensitive_keys, *(key for _event, key in sensitive)}
+    def _decrypted(self, value: Any, sensitive: set[str]) -> Any:
+        """A dialogue record or custom answers with the `sensitive` answers they hold in clear."""
         if isinstance(value, dict):
             return {
                 key: self._clear(item)
-                if key in keys and isinstance(item, str)
+                if key in sensitive and isinstance(item, str)
                 else self._decrypted(item, sensitive)
                 for key, item in value.items()
             }
@@ -322,9 +324,9 @@ class PrivacyService:
 
     async def unreadable_passports(self) -> int:
         """Stored sensitive answers (passport numbers, and any question's marked sensitive) that no
-        configured key decrypts (a key was lost or removed)."""
+        configured key decrypts (a key was lost or removed). Run at every start: columns only."""
         async with self._sessions() as session:
-            tokens = [token for _registration, _key, token in await _sealed_answers(session)]
+            tokens = [token for _registration_id, _key, token in await _sealed_answers(session)]
         return sum(not self.passports.is_encrypted(token) for token in tokens)
 
     async def rotate_passports(self) -> int:
@@ -332,7 +334,15 @@ class PrivacyService:
         still in the form or not; the count of answers."""
         async with self._sessions() as session:
             sealed = await _sealed_answers(session)
-            for registration, key, token in sealed:
+            ids = {registration_id for registration_id, _key, _token in sealed}
+            registrations = {
+                registration.id: registration
+                for registration in await session.exec(
+                    select(Registration).where(col(Registration.id).in_(ids))
+                )
+            }
+            for registration_id, key, token in sealed:
+                registration = registrations[registration_id]
                 if key == "passport_number":
                     registration.passport_number = self.passports.rotate(token)
                 else:
@@ -353,20 +363,26 @@ async def _sensitive_keys(session: Any) -> set[tuple[str, str]]:
     return {(event_id, key) for event_id, key in rows}
 
 
-async def _sealed_answers(session: Any) -> list[tuple[Registration, str, str]]:
-    """Every encrypted answer stored: (registration, key, token)."""
+async def _sealed_answers(session: Any) -> list[tuple[int, str, str]]:
+    """Every encrypted answer stored: (registration id, key, token). The JSON column is read only
+    for the events with a sensitive question of their own."""
+    r = Registration
     sealed = [
-        (registration, "passport_number", registration.passport_number)
-        for registration in await session.exec(
-            select(Registration).where(col(Registration.passport_number).is_not(None))
+        (registration_id, "passport_number", token)
+        for registration_id, token in await session.exec(
+            select(r.id, r.passport_number).where(col(r.passport_number).is_not(None))
         )
     ]
-    sensitive = await _sensitive_keys(session)
+    sensitive = {
+        (event_id, key) for event_id, key in await _sensitive_keys(session) if key not in COLUMN_KEYS
+    }
     events = {event_id for event_id, _key in sensitive}
     if events:
-        rows = await session.exec(select(Registration).where(col(Registration.event_id).in_(events)))
-        for registration in rows:
-            for key, value in (registration.custom_answers or {}).items():
-                if (registration.event_id, key) in sensitive and isinstance(value, str):
-                    sealed.append((registration, key, value))
+        rows = await session.exec(
+            select(r.id, r.event_id, r.custom_answers).where(col(r.event_id).in_(events))
+        )
+        for registration_id, event_id, answers in rows:
+            for key, value in (answers or {}).items():
+                if (event_id, key) in sensitive and isinstance(value, str):
+                    sealed.append((registration_id, key, value))
     return sealed
