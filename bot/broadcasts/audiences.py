@@ -153,23 +153,17 @@ class AudienceService:
             return column.contains(json.dumps(chosen))
         return column == chosen
 
-    def _remindable_steps(self) -> list[Step]:
-        """The required questions a registration can lack (a group: its first question)."""
-        return [
-            step
-            for step in self.event.form.steps
-            if (step.group or step.question).required and (step.group is None or step.first_of_group)
-        ]
-
     def _missing(self, key: str) -> Any:
-        """Who is asked the question of `key` (its conditions hold on their answers) and has no
-        answer to it: registered before it was added to the form (`Form.missing`, in SQL)."""
-        step = self.event.form.step(key)
-        if step is None or step not in self._remindable_steps():
+        """Who is asked the required question of `key` and has no answer to it: registered before
+        it was added to the form (`Form.unanswered`, in SQL: its conditions, and a group's later
+        question only once the group's first was answered)."""
+        form = self.event.form
+        step = form.step(key)
+        if step is None or step not in form.required_steps:
             return false()
-        asked = [
-            self._holds(other, condition) for other, condition in (step.group or step.question).when.items()
-        ]
+        asked = [self._holds(other, condition) for other, condition in step.conditions]
+        if step.first_key is not None:
+            asked.append(self._answer_column(form.step(step.first_key)).is_not(None))
         return and_(self._answer_column(step).is_(None), *asked)
 
     def _holds(self, key: str, condition: Condition) -> Any:
@@ -277,13 +271,17 @@ class AudienceService:
         return options
 
     async def _missing_options(self) -> list[Option]:
-        """The required questions that registrations lack, with how many lack each."""
-        options = []
-        for step in self._remindable_steps():
-            count = await self.count(Audience(AudienceKind.MISSING, step.key))
-            if count:
-                options.append(Option(step.key, count))
-        return options
+        """The required questions that registrations lack, with how many lack each: one statement."""
+        steps = self.event.form.required_steps
+        if not steps:
+            return []
+        r = Registration
+        counts = select(*(func.count().filter(self._missing(step.key)) for step in steps)).where(
+            r.event_id == self.event.id, col(r.user_id).is_not(None), col(r.status).in_(ACTIVE)
+        )
+        async with self._sessions() as session:
+            lacking = (await session.exec(counts)).one()
+        return [Option(step.key, count) for step, count in zip(steps, lacking, strict=True) if count]
 
     async def _delegations(self) -> list[Option]:
         members = func.count(col(Registration.id))

@@ -382,15 +382,19 @@ class Form(_Strict):
             return True
         return answers[step.key] is None and step.question.required and not step.first_of_group
 
-    def unanswered(self, answers: Mapping[str, Any]) -> list[Step]:
-        """Required questions asked and not answered: added to the form after these answers."""
-        return [
+    @cached_property
+    def required_steps(self) -> tuple[Step, ...]:
+        """The questions an answer must be given to, where asked (an optional group's first
+        question may be skipped, which skips the group)."""
+        return tuple(
             step
             for step in self.steps
-            if self.missing(step, answers)
-            and step.question.required
-            and not (step.first_of_group and not step.group.required)
-        ]
+            if step.question.required and not (step.first_of_group and not step.group.required)
+        )
+
+    def unanswered(self, answers: Mapping[str, Any]) -> list[Step]:
+        """Required questions asked and not answered: added to the form after these answers."""
+        return [step for step in self.required_steps if self.missing(step, answers)]
 
     def may_ask(self, answers: Mapping[str, Any]) -> list[Step]:
         """The steps asked, or that may still be asked because what decides them is not answered
