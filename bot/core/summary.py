@@ -51,11 +51,12 @@ def _skipped_text(question: Question, event: Event, language: str) -> str:
     return "—"  # a dash reads the same in every language
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date | None:
+    """A stored date: ISO text in the dialogue and the JSON column, a date in its own column."""
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _as_time(value: Any) -> time:
+def as_time(value: Any) -> time | None:
     return time.fromisoformat(value) if isinstance(value, str) else value
 
 
@@ -82,9 +83,9 @@ def value_text(step: Step, answers: Mapping[str, Any], event: Event, language: s
         case QuestionType.YES_NO:
             return yes_no(bool(value))
         case QuestionType.DATE:
-            return fmt_date(_as_date(value), language, "medium")
+            return fmt_date(as_date(value), language, "medium")
         case QuestionType.TIME:
-            return fmt_time(_as_time(value), language)
+            return fmt_time(as_time(value), language)
         case QuestionType.COUNTRY:
             return country_name(value, language)
         case QuestionType.NUMBER:

@@ -27,7 +27,7 @@ from bot.core.form import COLUMN_KEYS, QuestionType, Step
 from bot.core.i18n import N_, country_name, gettext, language_name, supported_languages, zone_name
 from bot.core.labels import STATUSES, yes_no
 from bot.core.models import Delegation, FormQuestion, Registration
-from bot.core.summary import step_label
+from bot.core.summary import as_date, as_time, step_label
 
 BATCH = 2000
 
@@ -89,14 +89,6 @@ class ExportsUnderWay:
 
     def end(self, actor_id: int) -> None:
         self._actors.discard(actor_id)
-
-
-def _as_date(value: Any) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _as_time(value: Any) -> time | None:
-    return time.fromisoformat(value) if isinstance(value, str) else value
 
 
 class _Columns:
@@ -192,7 +184,7 @@ class _Columns:
         elif kind is QuestionType.YES_NO:
             self._add(step.key, header, None, lambda row: self._yes_no.get(read(row)))
         elif kind in _DATE_KINDS:
-            parse = _as_date if kind is QuestionType.DATE else _as_time
+            parse = as_date if kind is QuestionType.DATE else as_time
             self._add(step.key, header, _DATE_KINDS[kind], lambda row: parse(read(row)))
         else:
             self._add(step.key, header, None, read)
