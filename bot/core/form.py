@@ -24,6 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.core.models.registration import Gender
+
 FALLBACK_LANGUAGE = "en"
 LocalizedText = dict[str, str]
 
@@ -94,7 +96,7 @@ BUILT_IN: Mapping[str, frozenset[QuestionType]] = {
 # the dietary question.
 COLUMN_KEYS = frozenset(BUILT_IN) | {"dietary_notes"}
 # The gender question's options are the values the gender balance knows.
-GENDER_VALUES = ("woman", "man", "another", "undisclosed")
+GENDER_VALUES = tuple(gender.value for gender in Gender)
 # Keys a form may not take: the answers the bot asks itself, and what a multi's typed "other"
 # is stored under.
 RESERVED_KEYS = frozenset({"language", "consent_version", "consent_at"})
