@@ -159,8 +159,8 @@ async def _answer(manager: DialogManager, value: Any, **more: Any) -> None:
     answers = _answers(manager)
     if step.first_of_group and (value is None or answers.get(step.key) is None):
         # A skipped group, or one answered for the first time: its other questions afresh.
-        for other in step.group.questions[1:]:
-            answers.pop(f"{step.group.id}_{other.id}", None)
+        for other in _form(manager).steps_of(step.group.id)[1:]:
+            answers.pop(other.key, None)
     answers[step.key] = value
     answers.update(more)
     await _advance(manager, step.key)
@@ -184,14 +184,10 @@ async def _go_back(_event: CallbackQuery, _button: Button, manager: DialogManage
 
 
 async def _go_on_after_a_change(manager: DialogManager) -> None:
-    """The first question still to answer, else the review."""
-    form, answers = _form(manager), _answers(manager)
-    step = next((step for step in form.steps if form.missing(step, answers)), None)
-    if step is not None:
-        await _ask(manager, step)
-        return
-    manager.dialog_data.update(editing=True, at=None)
-    await manager.switch_to(S.review)
+    """The first question still to answer, else the review (saving a stored registration's
+    change, as every other way to the review does)."""
+    manager.dialog_data["editing"] = True
+    await _advance(manager, None)
 
 
 BACK = Button(back_text(), id="back", on_click=_go_back)
