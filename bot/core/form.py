@@ -324,6 +324,13 @@ class Form(_Strict):
             raise _FormError(
                 f"[{steps['passport_number'][0]}].sensitive", "a passport number is sensitive: true"
             )
+        # Other built-in kinds are read in clear (/find, check-in, the travel lists), and their
+        # columns are too short for ciphertext.
+        for key, (index, step) in steps.items():
+            if step.sensitive and key in BUILT_IN and key != "passport_number":
+                raise _FormError(
+                    f"[{index}].sensitive", f"{key} is a built-in kind read in clear: it cannot be sensitive"
+                )
 
     def _indexed_steps(self) -> Iterable[tuple[int, Step]]:
         for index, question in enumerate(self.questions):

@@ -68,6 +68,10 @@ def _question(raw: dict, question_id: str) -> dict:
             lambda raw: _question(raw, "age").update(type="date"),
             "form[5]: min and max are for number questions",
         ),
+        (
+            lambda raw: _question(raw, "phone").update(sensitive=True),
+            "phone is a built-in kind read in clear: it cannot be sensitive",
+        ),
     ],
 )
 def test_a_wrong_form_stops_start_up_naming_where(tmp_path, change, message):
