@@ -6,7 +6,6 @@ where a translation is missing.
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -15,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from babel import Locale
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 # Re-exported: the event file's texts and options are those of its form.
 from bot.core.form import FALLBACK_LANGUAGE as FALLBACK_LANGUAGE
-from bot.core.form import Form
+from bot.core.form import Form, Strict, check_fields
 from bot.core.form import LocalizedText as LocalizedText
 from bot.core.form import Option as Option
 
@@ -33,16 +32,12 @@ def localized(text: LocalizedText, language: str) -> str:
     return next(iter(text.values()), "")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Privacy(_Strict):
+class Privacy(Strict):
     version: str
     notice: LocalizedText
 
 
-class Place(_Strict):
+class Place(Strict):
     name: LocalizedText
     address: LocalizedText = {}
     latitude: float | None = Field(default=None, ge=-90, le=90)
@@ -55,7 +50,7 @@ class Place(_Strict):
         return self.latitude is not None and self.longitude is not None
 
 
-class Session(_Strict):
+class Session(Strict):
     """A programme session; times are local to the event's time zone."""
 
     id: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
@@ -85,12 +80,12 @@ class Session(_Strict):
         return self
 
 
-class ProgrammeDay(_Strict):
+class ProgrammeDay(Strict):
     date: date
     sessions: tuple[Session, ...] = ()
 
 
-class Programme(_Strict):
+class Programme(Strict):
     # Shown with a warning until the organisers publish the final programme.
     provisional: bool = True
     days: tuple[ProgrammeDay, ...] = ()
@@ -102,7 +97,7 @@ class Programme(_Strict):
         return next(((day, s) for day, s in self.sessions() if s.id == session_id), None)
 
 
-class Notice(_Strict):
+class Notice(Strict):
     """A logistics text (airport transfer, visa)."""
 
     text: LocalizedText
@@ -114,7 +109,7 @@ class Notice(_Strict):
 PROGRAMME_DOCUMENT = "programme"
 
 
-class Document(_Strict):
+class Document(Strict):
     """A document delegates can open: a link, or a file next to the event file."""
 
     id: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
@@ -130,7 +125,7 @@ class Document(_Strict):
         return self
 
 
-class Contact(_Strict):
+class Contact(Strict):
     name: str
     role: LocalizedText = {}
     email: str | None = None
@@ -156,7 +151,7 @@ class Topic(StrEnum):
 ANSWER_FIELDS = frozenset({"dates", "city", "deadline", "changes_deadline", "email"})
 
 
-class FaqEntry(_Strict):
+class FaqEntry(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
     question: LocalizedText
     answer: LocalizedText = {}
@@ -172,16 +167,14 @@ class FaqEntry(_Strict):
         if FALLBACK_LANGUAGE not in self.question:
             raise ValueError(f"faq {self.id}: the question needs an English text")
         for language, text in self.answer.items():
-            names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-            if names - ANSWER_FIELDS:
-                raise ValueError(
-                    f"faq {self.id}.answer.{language}: unknown {{{', '.join(sorted(names - ANSWER_FIELDS))}}}; "
-                    f"known: {', '.join(sorted(ANSWER_FIELDS))}"
-                )
+            try:
+                check_fields(text, ANSWER_FIELDS)
+            except ValueError as error:
+                raise ValueError(f"faq {self.id}.answer.{language}: {error}") from None
         return self
 
 
-class Reminders(_Strict):
+class Reminders(Strict):
     """Reminders to people who started registering and did not confirm."""
 
     # Sent on each of these days before the registration deadline's day, at `at` (event time).
@@ -202,7 +195,7 @@ class GenderBalancePolicy(StrEnum):
     REQUIRE = "require"
 
 
-class Event(_Strict):
+class Event(Strict):
     id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
     name: LocalizedText
     organiser: str

@@ -109,20 +109,27 @@ _TAG = re.compile(r"</?([a-z]+)[^>]*>")
 _ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "code"})
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """A part of the event file: unknown keys are errors, and it does not change once loaded."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_fields(text: str, known: AbstractSet[str]) -> None:
+    """The {names} a text fills in are among `known`; else a ValueError that lists them."""
+    names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    if names - known:
+        raise ValueError(f"unknown {{{', '.join(sorted(names - known))}}}; known: {', '.join(sorted(known))}")
 
 
 def _check_text(text: LocalizedText, *, needs_english: bool = True) -> LocalizedText:
     if needs_english and text and FALLBACK_LANGUAGE not in text:
         raise ValueError("needs an English text (en), the fallback for other languages")
     for language, value in text.items():
-        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        if names - TEXT_FIELDS:
-            raise ValueError(
-                f"{language}: unknown {{{', '.join(sorted(names - TEXT_FIELDS))}}}; "
-                f"known: {', '.join(sorted(TEXT_FIELDS))}"
-            )
+        try:
+            check_fields(value, TEXT_FIELDS)
+        except ValueError as error:
+            raise ValueError(f"{language}: {error}") from None
         tags = set(_TAG.findall(value)) - _ALLOWED_TAGS
         if tags:
             raise ValueError(
@@ -131,7 +138,7 @@ def _check_text(text: LocalizedText, *, needs_english: bool = True) -> Localized
     return text
 
 
-class Option(_Strict):
+class Option(Strict):
     """An option of a choice or multiple-choice question."""
 
     id: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
@@ -143,7 +150,7 @@ class Option(_Strict):
         return _check_text(label)
 
 
-class Condition(_Strict):
+class Condition(Strict):
     """`when:` on one earlier answer: one of `equals` (a value or a list), or none of `not`."""
 
     equals: tuple[Any, ...] | None = None
@@ -169,7 +176,7 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value) if isinstance(value, list | tuple) else (value,)
 
 
-class Question(_Strict):
+class Question(Strict):
     id: str = Field(pattern=_ID)
     type: QuestionType
     text: LocalizedText = {}  # a group's questions have theirs
@@ -274,7 +281,7 @@ class Step:
         return f"{self.group.id}_{self.group.questions[0].id}"
 
 
-class Form(_Strict):
+class Form(Strict):
     """The `form:` section: the ordered questions."""
 
     questions: tuple[Question, ...]
