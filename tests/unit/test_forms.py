@@ -310,3 +310,14 @@ async def test_an_answer_asked_by_a_tick_is_stored(engine, tmp_path):
     first, second = sorted(await stored(engine), key=lambda registration: registration.user_id)
     assert first.custom_answers["vegan_kind"] == "strict" and first.dietary == "vegan,halal"
     assert second.custom_answers.get("vegan_kind") is None, "not asked: not kept"
+
+
+def test_every_built_in_kind_has_its_column_in_the_stored_answers():
+    """A built-in kind is declared in form.BUILT_IN, in Answers and in the model: they agree."""
+    from bot.core.answers import COLUMNS
+    from bot.core.form import BUILT_IN, COLUMN_KEYS, RESERVED_KEYS
+    from bot.core.models import Registration
+
+    groups = {key for key, kinds in BUILT_IN.items() if kinds == {QuestionType.GROUP}}
+    assert COLUMNS == (COLUMN_KEYS - groups) | RESERVED_KEYS
+    assert COLUMNS <= set(Registration.model_fields)
