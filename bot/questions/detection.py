@@ -23,9 +23,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.questions.matcher import normalize
+from bot.questions.matcher import has_question_mark, normalize
 
-_QUESTION_MARKS = frozenset("?¿？؟⸮\u037e︖﹖⁇⁈⁉‽፧՞")
 _LINKS_AND_EMAILS = re.compile(
     r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|\b[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE
 )
@@ -154,7 +153,7 @@ def looks_like_question(text: str, languages: Iterable[str]) -> bool:
 def reads_as_question(text: str, languages: Iterable[str]) -> bool:
     """Whether `text` has a question mark, or a question or request word of one of `languages` or
     of English; however long it is (a sentence of a message, telling a story or asking)."""
-    if _QUESTION_MARKS.intersection(text):
+    if has_question_mark(text):
         return True
     words = normalize(text, keep_accents=True)
     bases = {_base(language) for language in languages} | {"en"}

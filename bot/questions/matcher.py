@@ -27,7 +27,7 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -112,8 +112,14 @@ _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 _CLAUSE_END = re.compile(r"[.?!;:。？！؟।॥၊။។\n,，、]+")
 # A sentence with the marks that end it (a question mark tells a question from a story).
 _SENTENCE = re.compile(r"[^.?!;。？！؟।॥။។\n]+[.?!;。？！؟।॥။។\n]*")
+_QUESTION_MARKS = frozenset("?¿？؟⸮\u037e︖﹖⁇⁈⁉‽፧՞")
 _MIN_PART = 4  # letters of a part of a message in a spaced script that may be about something alone
 _MAX_CLAUSES = 6  # parts of a message matched on their own: the last ones (the question comes last)
+
+
+def has_question_mark(text: str) -> bool:
+    """Whether the text has a question mark of any script."""
+    return not _QUESTION_MARKS.isdisjoint(text)
 
 
 # Languages that put a space between phrases rather than between words, and seldom end a sentence
@@ -222,8 +228,9 @@ def clauses(text: str, language: str) -> list[str]:
     language or of English), only their parts: the others tell a story ("we plan to send two women
     and one man. Do we need a visa?"), which is not a question."""
     found = _SENTENCE.findall(text[:_MAX_QUESTION])
+    marked = has_question_mark(text)
     sentences = [
-        (sentence, index == len(found) - 1 or asks(sentence, language))
+        (sentence, index == len(found) - 1 or asks(sentence, language, marked))
         for index, sentence in enumerate(found)
     ]
     parts = [
@@ -237,13 +244,17 @@ def clauses(text: str, language: str) -> list[str]:
     return kept[-_MAX_CLAUSES:] if len(parts) > 1 else []
 
 
-def asks(sentence: str, language: str) -> bool:
+def asks(sentence: str, language: str, marked: bool = False) -> bool:
     """Whether a sentence of a message may be its question: short, or reading as a question (a
     question mark, a question or request word of the language or of English); a longer one that
-    does not tells a story."""
+    does not tells a story. In a `marked` message (one with a question mark), a longer sentence
+    asks only with a mark of its own: its question words alone tell a story ("¿hasta qué fecha
+    podemos inscribirnos? Es que todavía no sabemos quién va a viajar…")."""
     from bot.questions.detection import LONG, reads_as_question  # it uses normalize(), below
 
-    return len(sentence.strip()) < LONG or reads_as_question(sentence, (language,))
+    if len(sentence.strip()) < LONG:
+        return True
+    return has_question_mark(sentence) if marked else reads_as_question(sentence, (language,))
 
 
 def _phrases(sentence: str, language: str) -> list[str]:
@@ -257,39 +268,71 @@ def _is_latin(char: str) -> bool:
     return char < "\u0250" or "\u1e00" <= char <= "\u1eff"
 
 
+@lru_cache(maxsize=8192)  # bounded: questions may bring any characters
+def _kind(char: str) -> tuple[str, bool, str]:
+    """A character's kind (`L` letters and digits, `M` marks, a space for the rest), whether it
+    reads as Latin, and, for a Latin letter, itself without accents."""
+    category = unicodedata.category(char)[0]
+    latin = _is_latin(char)
+    if category in "LN":
+        if latin:
+            char = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+        return "L", latin, char
+    return ("M" if category == "M" else " "), latin, char
+
+
 def normalize(text: str, keep_accents: bool = False) -> str:
     """Case-folded words separated by single spaces; accents dropped from Latin letters only
     (`hôtel` = `hotel`, `khach san` = `khách sạn`), marks of other scripts kept (Thai vowels)."""
     folded = unicodedata.normalize("NFKC", text[:_MAX_QUESTION]).casefold()
     kept: list[str] = []
+    after_latin = False  # a mark after a Latin letter (or a space) is an accent
     for char in folded:
-        category = unicodedata.category(char)
-        if category[0] in "LN":
-            if _is_latin(char) and not keep_accents:
-                char = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
-            kept.append(char)
-        elif category[0] == "M" and (keep_accents or not (kept and kept[-1] and _is_latin(kept[-1][-1]))):
-            kept.append(char)
-        elif category[0] != "M":
+        kind, latin, bare = _kind(char)  # cached: the index normalizes thousands of texts
+        if kind == "L":
+            kept.append(char if keep_accents else bare)
+            after_latin = latin
+        elif kind == "M":
+            if keep_accents or not after_latin:
+                kept.append(char)
+                after_latin = False
+        else:
             kept.append(" ")  # punctuation, symbols, zero-width spaces, apostrophes
+            after_latin = True
     return " ".join("".join(kept).split())
 
 
-def _features(words: Iterable[tuple[str, str]]) -> Counter[str]:
+def _features(
+    words: Iterable[tuple[str, str]], seen: dict[tuple[str, str], tuple[tuple[str, float], ...]] | None = None
+) -> Counter[str]:
     """Words (`w:`, accents kept: French `où` is not `ou`) with the letter trigrams of the word
-    without accents (`n:`) in spaced scripts; character n-grams (`g:`) in the others."""
+    without accents (`n:`) in spaced scripts; character n-grams (`g:`) in the others. `seen`: the
+    features of the words already met (the index's texts share most of their words)."""
     features: Counter[str] = Counter()
-    for exact, word in words:
-        if _CONTINUOUS.search(word):
-            for size in (1, 2, 3) if _SYLLABIC.search(word) else (2, 3):
-                for start in range(max(1, len(word) - size + 1)):
-                    features["g:" + word[start : start + size]] += 1
-            continue
-        features["w:" + exact] += 1
-        padded = f" {word} "
-        for start in range(len(padded) - 2):
-            features["n:" + padded[start : start + 3]] += _GRAM_WEIGHT
+    for pair in words:
+        grams = seen.get(pair) if seen is not None else None
+        if grams is None:
+            grams = _word_features(*pair)
+            if seen is not None:
+                seen[pair] = grams
+        for gram, weight in grams:
+            features[gram] += weight
     return features
+
+
+def _word_features(exact: str, word: str) -> tuple[tuple[str, float], ...]:
+    """The features of one word (cached: the index's texts share most of their words)."""
+    features: Counter[str] = Counter()
+    if _CONTINUOUS.search(word):
+        for size in (1, 2, 3) if _SYLLABIC.search(word) else (2, 3):
+            for start in range(max(1, len(word) - size + 1)):
+                features["g:" + word[start : start + size]] += 1
+        return tuple(features.items())
+    features["w:" + exact] += 1
+    padded = f" {word} "
+    for start in range(len(padded) - 2):
+        features["n:" + padded[start : start + 3]] += _GRAM_WEIGHT
+    return tuple(features.items())
 
 
 @dataclass(frozen=True)
@@ -356,7 +399,14 @@ class FaqMatcher:
         raw = list(_answerable_texts(event))
         # Embedded besides: the questions about none of them (guide.yaml `elsewhere`).
         elsewhere = [text for texts in guide_data()["elsewhere"].values() for text in texts]
-        self._keys = [key for key, _, _ in raw] + [ELSEWHERE] * len(elsewhere)
+        keys = [key for key, _, _ in raw] + [ELSEWHERE] * len(elsewhere)
+        # Each key's best similarity is one reduction over the texts in key order (a Python loop
+        # over thousands of texts cost more than the rest of the ranking).
+        self._meaning_keys = list(dict.fromkeys(keys))
+        place = {key: index for index, key in enumerate(self._meaning_keys)}
+        self._by_key = np.argsort([place[key] for key in keys], kind="stable")
+        counts = Counter(keys)
+        self._key_starts = np.cumsum([0] + [counts[key] for key in self._meaning_keys[:-1]])
         texts = [text for _, _, text in raw] + elsewhere
         self._semantic = SemanticIndex(texts, cache_dir) if semantic else None
         self._days = ProgrammePartFinder(event)
@@ -384,8 +434,9 @@ class FaqMatcher:
             if len(word) >= 5:
                 self._by_initial[word[0]].append(word)
         # The index's own words are all known: nothing to correct.
+        seen: dict[tuple[str, str], tuple[tuple[str, float], ...]] = {}
         features = [
-            (key, language, _features(zip(exact, folded, strict=False)))
+            (key, language, _features(zip(exact, folded, strict=False), seen))
             for (key, language, _), (exact, folded) in zip(raw, spelled, strict=True)
         ]
         documents: dict[str, Counter[str]] = defaultdict(Counter)
@@ -508,9 +559,8 @@ class FaqMatcher:
         `embedded` (None: keywords alone, with their own threshold); whether meaning was used."""
         similarities = self._semantic.similarities(embedded) if embedded is not None else None
         if similarities is not None:
-            meaning: dict[str, float] = {}
-            for key, similarity in zip(self._keys, similarities.tolist(), strict=True):
-                meaning[key] = max(meaning.get(key, -1.0), similarity)
+            best = np.maximum.reduceat(similarities[self._by_key], self._key_starts)
+            meaning = dict(zip(self._meaning_keys, best.tolist(), strict=True))
             # Nearer by meaning to a question about none of them than to any answer: off topic.
             elsewhere = meaning.pop(ELSEWHERE, -1.0)
             if elsewhere > max(meaning.values()) + ELSEWHERE_LEAD:
@@ -550,18 +600,26 @@ class FaqMatcher:
         # A long message is embedded from its last sentences, where its question is: up to the
         # last that asks, not the story after it.
         ready = self._semantic is not None and self._semantic.ready
-        embedded = self._semantic.tail(core, lambda sentence: asks(sentence, language)) if ready else None
+        marked = has_question_mark(core)
+        embedded = (
+            self._semantic.tail(core, lambda sentence: asks(sentence, language, marked)) if ready else None
+        )
         ranking, semantic = self._ranking(core, embedded, language, scores)
         best_key, best = ranking[0] if ranking else (None, 0.0)
         runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
         sure = self._sure(ranking, semantic)
         answers = self._both_answers(core, language, ranking, sure) if semantic else [sure] if sure else []
         part = self._days.find(text) if ranking else None
-        if part is not None and all(key.startswith((*_WHOLE_PROGRAMME, "session:")) for key in answers):
+        if part is not None and (
+            sure is None or all(key.startswith((*_WHOLE_PROGRAMME, "session:")) for key in answers)
+        ):
             # "What is on the second day?": that day, not the whole programme or its dates, nor a
             # session held that day that the day's words alone found ("day 1" is in the variants of
-            # its first session); a session the rest of the question names keeps its answer.
-            answers = [self._named_session(text, [key for key, _ in ranking[:2]]) or part.key]
+            # its first session), nor answers the bot is not sure of (found in the story around
+            # it: "my flight lands at noon"); a session the rest of the question names keeps its
+            # answer.
+            asked = embedded or core  # the question without the story around it
+            answers = [self._named_session(asked, [key for key, _ in ranking[:2]]) or part.key]
         found = Answerable(best_key) if best_key else None
         return Result(tuple(Answerable(key) for key in answers), language, best, runner_up, found)
 

@@ -79,6 +79,14 @@ def test_a_named_day_asks_for_its_sessions_not_the_whole_programme(event):
             "en",
             1,
         ),
+        # in a message with a question mark, a long sentence without one tells a story, even with a
+        # question word ("quién")
+        (
+            "¿Cómo me doy de baja? En el partido todavía no sabemos quién va a viajar en mi lugar al "
+            "final. ¿Me avisan?",
+            "es",
+            2,
+        ),
         # a short one states a need: it counts
         ("Voy en silla de ruedas. ¿El lugar está adaptado?", "es", 2),
     ],

@@ -119,6 +119,25 @@ def test_a_story_after_the_question_is_not_what_is_matched(matcher):
     assert keys(matcher, text) == ["afternoon:2024-07-30"]
 
 
+def test_question_words_in_a_story_after_a_marked_question_do_not_make_it_a_question(matcher):
+    # "quién" in the story made it read as a second question, embedded with the first.
+    text = (
+        "¿Hasta qué fecha podemos inscribirnos? Es que en el partido todavía no decidimos quién va a "
+        "viajar y no quisiera que nos quedemos fuera por dejarlo todo para el final"
+    )
+    assert keys(matcher, text, "es") == ["faq:deadline"]
+
+
+def test_a_session_named_with_its_day_is_answered_despite_a_story_after_it(matcher):
+    # The session is named by the question, not by the story: its keywords come from the question.
+    text = (
+        "Hola. Una duda sobre la sesión de estrategias y buenas prácticas para esta nueva etapa "
+        "progresista: ¿es el martes por la tarde? Lo pregunto porque me han pedido que modere un "
+        "grupo y tengo que cuadrar agenda con otra reunión que tengo en Manila esa misma semana"
+    )
+    assert keys(matcher, text, "es") == ["session:strategies"]
+
+
 class CountingModel:
     """Stands in for the engine: counts the texts embedded, each a fixed unit vector."""
 
