@@ -38,14 +38,7 @@ LETTER_FACTS = [
     ("ja", "開催日はいつ？", "faq:dates"),
     # city / venue
     ("en", "where is the meeting held?", "faq:venue"),
-    pytest.param(
-        "fr",
-        "où se passe le dialogue ?",
-        "faq:venue",
-        # Meaning reads it next to "quand a lieu le dialogue ?", and its question word "où" does not
-        # lift the venue enough (docs/performance.md, known misses).
-        marks=pytest.mark.xfail(strict=True, reason="known miss: answered with the dates"),
-    ),
+    ("fr", "où se passe le dialogue ?", "faq:venue"),
     ("fil", "saan po ang venue?", "faq:venue"),
     ("vi", "địa điểm tổ chức ở đâu?", "faq:venue"),
     ("km", "សន្និសីទធ្វើនៅទីកន្លែងណា?", "faq:venue"),
