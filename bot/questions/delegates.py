@@ -66,8 +66,10 @@ async def answer_question(
     # An answer speaks the question's language; "not sure" speaks the delegate's own (the text may
     # be no question at all, and its language a guess).
     speaking = _answer_language(result.language, language) if answer is not None else language
-    if answer is None and not looks_like_question(text, (language, result.language)):
-        # A name, a link, a greeting: neither answered nor worth the organisers' time.
+    if (answer is None or in_dialogue) and not looks_like_question(text, (language, result.language)):
+        # A name, a link, a greeting: neither answered nor worth the organisers' time. Where a
+        # dialogue expects a button, a word that matches an answer ("female" at the gender
+        # question, near "female delegates") is still the answer typed, not a question.
         with get_i18n().use_locale(language):
             await message.answer(_not_a_question_text(in_dialogue))
         return False

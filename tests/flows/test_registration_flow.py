@@ -306,6 +306,18 @@ async def test_text_where_buttons_are_expected(app):
     assert "gender" in chat.last_text
 
 
+async def test_a_word_that_names_an_answer_is_taken_as_typed_where_buttons_are_expected(app):
+    # "hotel" alone matches the hotel answer; at the gender question it is no question.
+    chat = app.chat()
+    await register(chat, until=S.gender)
+    await chat.send("hotel")
+    assert any("buttons" in text for text in chat.texts_since(chat.size - 3))
+    assert not any("hotel room" in text for text in chat.texts_since(chat.size - 3))
+    await chat.send("hotel?")  # asked: answered, with the way back to the question
+    assert any("hotel room" in text for text in chat.texts_since(chat.size - 3))
+    assert "Continue" in chat.last_text
+
+
 async def test_html_in_an_answer_is_shown_escaped(app, engine):
     chat = app.chat()
     await register(chat, organisation="<b>Ana</b> & <i>Co</i>")
