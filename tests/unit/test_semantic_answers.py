@@ -65,6 +65,8 @@ def test_questions_worded_unlike_the_event_file_are_answered(matcher, text, expe
         # the hotel's bar is not the hotel
         "where can I change my euros into pesos?",
         "is there a nice bar in the hotel for a drink tonight?",
+        "dónde puedo cambiar dólares cerca del hotel?",
+        "se puede fumar en el hotel?",
         "what do you think of the new government?",
         "how are you doing, bot?",
     ],
