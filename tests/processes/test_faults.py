@@ -171,7 +171,8 @@ async def test_sigkill_at_several_points_loses_nothing(fake, tmp_path, caplog):
         message = last()
         return message is not None and text in (message.text or "") + str(message.inline_keyboard)
 
-    async def until(predicate, seconds: float = 30) -> None:
+    # A restart is a new process: about 10 s to its first poll on a loaded two-core machine.
+    async def until(predicate, seconds: float = 60) -> None:
         await fake.wait_for(predicate, seconds)
 
     async def restart_and_resume(process, expected: str) -> asyncio.subprocess.Process:
